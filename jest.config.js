@@ -1,0 +1,13 @@
+/** Jest runs the TypeScript sources directly (ts-jest, ESM); `npm test` also builds dist/ first, because
+ * the CLI tests spawn `bin/mdpipe.js` as a child process, as a user would. */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
+  },
+  testTimeout: 60000,
+};

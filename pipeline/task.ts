@@ -1,0 +1,94 @@
+/**
+ * What a task node is, as the engine sees it: the contract between `pipeline/` (which plans, hashes,
+ * caches and schedules) and `tasks/` (which declares what to compute). Nothing here knows what the
+ * data are; a task's inputs are files and other tasks' outputs, its output is a value plus optional
+ * files to publish.
+ *
+ * Every field that enters a task's cache key says so in its comment, and why.
+ */
+
+/** JSON-compatible data: what parameters may be (they are hashed as canonical JSON). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One input file of a task. */
+export interface FileInput {
+  /** Name the run function reads it by (`loss_acc_test.pkl`); unique within the task. In the key. */
+  name: string;
+  /** Absolute path. In the key only through `name` and the content digest, so a moved tree stays fresh. */
+  path: string;
+  /**
+   * If true, an absent file is a legitimate input state (hashed as "absent") and the run function gets
+   * `null` for it. If false, an absent file fails the task with an error naming the path.
+   */
+  optional?: boolean;
+}
+
+/** What a run function receives. */
+export interface TaskContext {
+  readonly id: string;
+  readonly params: Json;
+  /** Contents of the declared input files, read and hashed once by the engine; `null` when absent. */
+  readonly files: ReadonlyMap<string, Buffer | null>;
+  /** Decoded outputs of upstream tasks, by task id (see `TaskDeclaration.deps`). */
+  readonly upstream: ReadonlyMap<string, unknown>;
+  /** Aborted on Ctrl-C or when a failure policy stops the run. */
+  readonly signal: AbortSignal;
+  /** Attach a warning to this task's result (kept in the record, shown in reports). */
+  note(message: string): void;
+}
+
+/** What a run function returns. */
+export interface TaskResult {
+  /** Passed to downstream tasks; encoded by the engine (v8 serialisation: NaN, typed arrays, Maps survive). */
+  value: unknown;
+  /**
+   * Files to publish, relative to the output directory (`basic/dataframe.csv`). The engine stores them
+   * content-addressed and writes them atomically (temporary name, then rename) once the task succeeded;
+   * a cache hit restores them if they are missing or were edited.
+   */
+  files?: Record<string, Uint8Array>;
+}
+
+/** A task node, fully resolved: what the graph is built from. */
+export interface TaskDeclaration {
+  /** `KIND:COLLECTION` or `KIND:COLLECTION/PARTITION` (`grid:basic`, `parse:noisy/bs_16_w_2_d_10`). */
+  id: string;
+  /** The kind (`parse`, `grid`, ...): what `graph` folds partitions into. In the key. */
+  kind: string;
+  /** Bumped by hand when the run function's semantics change, so old results stop matching. In the key. */
+  codeVersion: string;
+  /** Everything else the output depends on. In the key (canonical JSON). */
+  params: Json;
+  /** Input files. Their content digests are in the key. */
+  files: FileInput[];
+  /**
+   * Upstream task ids, or id globs expanded after discovery (`parse:basic/*`: every partition of the
+   * kind found for that collection). Their output digests are in the key, so an upstream task that
+   * re-runs and produces the same output leaves this one fresh (early cutoff).
+   */
+  deps: string[];
+  run(ctx: TaskContext): TaskResult | Promise<TaskResult>;
+  /** One-line human description for `status`, `graph` and `--help`. */
+  description?: string;
+}
+
+/**
+ * A partitioned kind: one task per discovered item, found by one fast-glob pass (`pipeline/discover.ts`).
+ * The engine globs, then asks `partition` what task (if any) each match is.
+ */
+export interface PartitionedKind {
+  kind: string;
+  /** Where to glob and what: `{cwd, pattern, onlyDirectories}`. */
+  discover: { cwd: string; pattern: string; onlyDirectories?: boolean };
+  /**
+   * Turn one glob match (relative to `cwd`) into a task, or say why it is not one (it is outside the
+   * configured axes, say): skipped matches are counted and reported, never silently dropped.
+   */
+  partition(match: string): TaskDeclaration | { skip: string };
+}
+
+/** Everything the engine is given: fixed tasks plus partitioned kinds to discover. */
+export interface PipelineDefinition {
+  tasks: TaskDeclaration[];
+  partitioned: PartitionedKind[];
+}
