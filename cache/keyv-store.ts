@@ -1,0 +1,226 @@
+/**
+ * The cache store over keyv@5: records, blobs, blob sizes and stat memos in four keyv namespaces.
+ *
+ * Any keyv instance works (SQLite by default, a Map in tests, Redis or Postgres for a shared cache): the
+ * store is given a factory that opens one keyv per namespace, and stores only strings and JSON values so
+ * any keyv serializer copes. Blobs are kept as base64 text for that reason.
+ *
+ * Crash safety does not depend on the backend having transactions: `putResults` writes blob sizes, then
+ * blobs, then records, each as one `setMany`. A record is the commit marker; a crash leaves at worst
+ * blobs without records (removed by GC), never a record without its blobs. Blobs are verified on read.
+ */
+import type { Keyv } from 'keyv';
+import { sha256, type Digest } from './digest.js';
+import { StoreCapabilityError, StoreWriteError } from './errors.js';
+import type { TaskRecord } from './record.js';
+import type { BlobInfo, BlobReadResult, CacheStore, ResultBatch, StatMemo, StoreInfo } from './store.js';
+
+/** The keyv namespaces the store uses. */
+export const STORE_NAMESPACES = ['records', 'blobs', 'blobinfo', 'statmemo'] as const;
+export type StoreNamespace = (typeof STORE_NAMESPACES)[number];
+
+export interface KeyvCacheStoreOptions {
+  /** Opens the keyv instance of one namespace (each must keep its keys apart from the others). */
+  keyv: (namespace: StoreNamespace) => Keyv;
+  /** Named in error messages (`sqlite:/path/cache.sqlite`, `redis://…`). */
+  description: string;
+  /** Gives space back after GC, where the backend can. */
+  compact?: () => void | Promise<void>;
+  /** Releases the backend after the keyv instances are disconnected. */
+  close?: () => void | Promise<void>;
+}
+
+export class KeyvCacheStore implements CacheStore {
+  readonly #records: Keyv;
+  readonly #blobs: Keyv;
+  readonly #blobInfo: Keyv;
+  readonly #statMemo: Keyv;
+  readonly #options: KeyvCacheStoreOptions;
+  /** The last error a keyv instance emitted: keyv reports failed writes as `false` plus an `error` event. */
+  #lastError: unknown;
+
+  constructor(options: KeyvCacheStoreOptions) {
+    this.#options = options;
+    this.#records = this.#open('records');
+    this.#blobs = this.#open('blobs');
+    this.#blobInfo = this.#open('blobinfo');
+    this.#statMemo = this.#open('statmemo');
+  }
+
+  #open(namespace: StoreNamespace): Keyv {
+    const keyv = this.#options.keyv(namespace);
+    keyv.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+    return keyv;
+  }
+
+  get description(): string {
+    return this.#options.description;
+  }
+
+  async #setMany(keyv: Keyv, what: string, entries: { key: string; value: unknown }[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.#lastError = undefined;
+    let results: unknown;
+    try {
+      results = await keyv.setMany(entries);
+    } catch (error) {
+      throw new StoreWriteError(what, this.description, error);
+    }
+    if (this.#lastError !== undefined || (Array.isArray(results) && results.some((ok) => ok === false))) {
+      throw new StoreWriteError(what, this.description, this.#lastError);
+    }
+  }
+
+  async #deleteMany(keyv: Keyv, what: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    this.#lastError = undefined;
+    try {
+      await keyv.deleteMany([...keys]);
+    } catch (error) {
+      throw new StoreWriteError(`deletion of ${what}`, this.description, error);
+    }
+    if (this.#lastError !== undefined) throw new StoreWriteError(`deletion of ${what}`, this.description, this.#lastError);
+  }
+
+  async #entries(keyv: Keyv, operation: string): Promise<[string, unknown][]> {
+    if (keyv.iterator === undefined) throw new StoreCapabilityError(operation, this.description, 'list its keys');
+    const entries: [string, unknown][] = [];
+    for await (const [key, value] of keyv.iterator(keyv.namespace)) entries.push([key as string, value]);
+    return entries;
+  }
+
+  async getRecords(ids: readonly string[]): Promise<(TaskRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    return (await this.#records.getMany<TaskRecord>([...ids])) as (TaskRecord | undefined)[];
+  }
+
+  async putResults(batch: ResultBatch): Promise<void> {
+    const now = Date.now();
+    const blobs = dedupeBlobs(batch.blobs);
+    await this.#setMany(
+      this.#blobInfo,
+      'blob sizes',
+      blobs.map((blob) => ({ key: blob.digest, value: `${blob.bytes.byteLength},${now}` })),
+    );
+    await this.#setMany(
+      this.#blobs,
+      'blobs',
+      blobs.map((blob) => ({ key: blob.digest, value: Buffer.from(blob.bytes.buffer, blob.bytes.byteOffset, blob.bytes.byteLength).toString('base64') })),
+    );
+    await this.putRecords(batch.records);
+  }
+
+  async putRecords(records: readonly TaskRecord[]): Promise<void> {
+    await this.#setMany(this.#records, 'task records', records.map((record) => ({ key: record.id, value: record })));
+  }
+
+  async deleteRecords(ids: readonly string[]): Promise<void> {
+    await this.#deleteMany(this.#records, 'task records', ids);
+  }
+
+  async listRecords(): Promise<TaskRecord[]> {
+    return (await this.#entries(this.#records, 'listing task records')).map(([, value]) => value as TaskRecord);
+  }
+
+  async hasBlobs(digests: readonly Digest[]): Promise<boolean[]> {
+    if (digests.length === 0) return [];
+    return this.#blobs.hasMany([...digests]);
+  }
+
+  async getBlobs(digests: readonly Digest[]): Promise<BlobReadResult> {
+    const result: BlobReadResult = { found: new Map(), missing: [], corrupt: [] };
+    const unique = [...new Set(digests)];
+    if (unique.length === 0) return result;
+    const texts = (await this.#blobs.getMany<string>(unique)) as (string | undefined)[];
+    unique.forEach((digest, i) => {
+      const text = texts[i];
+      if (typeof text !== 'string') {
+        result.missing.push(digest);
+        return;
+      }
+      const bytes = Buffer.from(text, 'base64');
+      if (sha256(bytes) === digest) result.found.set(digest, bytes);
+      else result.corrupt.push(digest);
+    });
+    if (result.corrupt.length > 0) await this.deleteBlobs(result.corrupt);
+    return result;
+  }
+
+  async deleteBlobs(digests: readonly Digest[]): Promise<void> {
+    // Blobs before their size entries: listBlobs must never miss a stored blob.
+    await this.#deleteMany(this.#blobs, 'blobs', digests);
+    await this.#deleteMany(this.#blobInfo, 'blob sizes', digests);
+  }
+
+  async listBlobs(): Promise<BlobInfo[]> {
+    return (await this.#entries(this.#blobInfo, 'listing blobs')).map(([digest, value]) => {
+      const [size, storedAt] = String(value).split(',');
+      return { digest, size: Number(size), storedAt: Number(storedAt) };
+    });
+  }
+
+  async getStatMemos(paths: readonly string[]): Promise<(StatMemo | undefined)[]> {
+    if (paths.length === 0) return [];
+    const texts = (await this.#statMemo.getMany<string>([...paths])) as (string | undefined)[];
+    return texts.map((text) => (typeof text === 'string' ? decodeStatMemo(text) : undefined));
+  }
+
+  async putStatMemos(entries: ReadonlyArray<readonly [string, StatMemo]>): Promise<void> {
+    await this.#setMany(
+      this.#statMemo,
+      'stat memos',
+      entries.map(([path, memo]) => ({ key: path, value: encodeStatMemo(memo) })),
+    );
+  }
+
+  async deleteStatMemos(paths: readonly string[]): Promise<void> {
+    await this.#deleteMany(this.#statMemo, 'stat memos', paths);
+  }
+
+  async listStatMemoPaths(): Promise<string[]> {
+    return (await this.#entries(this.#statMemo, 'listing stat memos')).map(([path]) => path);
+  }
+
+  async info(): Promise<StoreInfo> {
+    const records = (await this.#entries(this.#records, 'counting records')).length;
+    const blobs = await this.listBlobs();
+    return { records, blobs: blobs.length, bytes: blobs.reduce((sum, blob) => sum + blob.size, 0) };
+  }
+
+  async clear(): Promise<void> {
+    // Records first: a record must never outlive its blobs.
+    for (const keyv of [this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.clear();
+  }
+
+  async compact(): Promise<void> {
+    await this.#options.compact?.();
+  }
+
+  async close(): Promise<void> {
+    for (const keyv of [this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.disconnect();
+    await this.#options.close?.();
+  }
+}
+
+function dedupeBlobs(blobs: ResultBatch['blobs']): ResultBatch['blobs'] {
+  const seen = new Map<Digest, ResultBatch['blobs'][number]>();
+  for (const blob of blobs) seen.set(blob.digest, blob);
+  return [...seen.values()];
+}
+
+/** A stat memo as one short string (`size,mtimeNs,ctimeNs,ino,digest`): cheap to parse 20,000 of. */
+export function encodeStatMemo(memo: StatMemo): string {
+  return `${memo.size},${memo.mtimeNs},${memo.ctimeNs},${memo.ino},${memo.digest}`;
+}
+
+export function decodeStatMemo(text: string): StatMemo | undefined {
+  const parts = text.split(',');
+  if (parts.length !== 5) return undefined;
+  try {
+    return { size: BigInt(parts[0]), mtimeNs: BigInt(parts[1]), ctimeNs: BigInt(parts[2]), ino: BigInt(parts[3]), digest: parts[4] };
+  } catch {
+    return undefined;
+  }
+}

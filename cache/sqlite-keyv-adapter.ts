@@ -1,0 +1,196 @@
+/**
+ * A keyv@5 store adapter over better-sqlite3: the default backend of mdpipe's cache.
+ *
+ * Why our own adapter rather than `@keyv/sqlite`: that package pulls in the `sqlite3` driver (a second
+ * native build next to better-sqlite3) and issues one query per promise with no transactions, so 3,400
+ * puts would be 3,400 transactions. Here `setMany`/`deleteMany` are one transaction each and `getMany` is
+ * one statement, which is what the engine's batched commit and no-op paths rely on.
+ *
+ * Why SQLite rather than a file-per-key store (`file-keyv-adapter.ts`, same keyv interface, write to a
+ * temporary name then rename), measured by `bench/engine-scale.ts` on this project's dev container (2 cores,
+ * overlay file system, Node 20), 3,400 records of ~600 bytes:
+ *
+ *   | operation                     | SQLite (this file) | file per key |
+ *   | ----------------------------- | ------------------ | ------------ |
+ *   | 3,400 puts (cold build)       |  ~20 ms            |  ~430 ms     |
+ *   | 3,400 gets (no-op)            |  ~10 ms            |  ~95 ms      |
+ *
+ * (figures refreshed by running the bench; see the report that introduced this file). SQLite in WAL mode
+ * is also crash-safe under SIGKILL (a transaction is committed or absent), lets read-only commands read
+ * while a run writes, and keeps the cache one file instead of tens of thousands.
+ *
+ * One table holds every namespace; keyv prefixes keys with `namespace:`, so a namespace is a key range
+ * (`ns:` ≤ key < `ns;`), which `clear` and `iterator` use. Several adapters (one per keyv namespace) share
+ * one {@link SqliteKeyvDatabase}.
+ */
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
+
+/** One SQLite file holding keyv entries; hands out one adapter per keyv namespace. */
+export class SqliteKeyvDatabase {
+  readonly db: Database.Database;
+  readonly #get: Database.Statement<[string], { value: string }>;
+  readonly #getMany: Database.Statement<[string], { key: string; value: string }>;
+  readonly #hasMany: Database.Statement<[string], { key: string }>;
+  readonly #set: Database.Statement<[string, string]>;
+  readonly #delete: Database.Statement<[string]>;
+  readonly #deleteMany: Database.Statement<[string]>;
+  readonly #clearRange: Database.Statement<[string, string]>;
+  readonly #page: Database.Statement<[string, string, number], { key: string; value: string }>;
+  readonly #setManyTx: (entries: ReadonlyArray<{ key: string; value: unknown }>) => void;
+
+  /**
+   * @param file path of the database file (created if absent), or `:memory:`.
+   * @param options.readonly open without write access (fails if the file does not exist).
+   */
+  constructor(
+    readonly file: string,
+    options: { readonly?: boolean } = {},
+  ) {
+    this.db = new Database(file, { readonly: options.readonly ?? false });
+    this.db.pragma('busy_timeout = 10000');
+    if (!options.readonly) {
+      // Incremental auto-vacuum lets GC give space back without a full VACUUM; it only takes effect on a
+      // new database (before the first table), which is the case that matters.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a committed transaction survives a process kill; only power loss may drop the
+      // last ones, and a dropped commit just means those tasks run again.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec('CREATE TABLE IF NOT EXISTS keyv (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    }
+    this.#get = this.db.prepare('SELECT value FROM keyv WHERE key = ?');
+    this.#getMany = this.db.prepare('SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))');
+    this.#hasMany = this.db.prepare('SELECT key FROM keyv WHERE key IN (SELECT value FROM json_each(?))');
+    this.#set = this.db.prepare(
+      'INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
+    this.#delete = this.db.prepare('DELETE FROM keyv WHERE key = ?');
+    this.#deleteMany = this.db.prepare('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))');
+    this.#clearRange = this.db.prepare('DELETE FROM keyv WHERE key >= ? AND key < ?');
+    this.#page = this.db.prepare('SELECT key, value FROM keyv WHERE key > ? AND key < ? ORDER BY key LIMIT ?');
+    this.#setManyTx = this.db.transaction((entries: ReadonlyArray<{ key: string; value: unknown }>) => {
+      for (const entry of entries) this.#set.run(entry.key, asText(entry.key, entry.value));
+    });
+  }
+
+  /** A keyv store adapter over this database (keyv sets its `namespace`). */
+  adapter(): SqliteKeyvAdapter {
+    return new SqliteKeyvAdapter(this);
+  }
+
+  /** Give pages freed by deletions back to the file system. */
+  compact(): void {
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** @internal */ get(key: string): string | undefined {
+    return this.#get.get(key)?.value;
+  }
+  /** @internal */ getMany(keys: readonly string[]): (string | undefined)[] {
+    const found = new Map<string, string>();
+    for (const row of this.#getMany.iterate(JSON.stringify(keys))) found.set(row.key, row.value);
+    return keys.map((key) => found.get(key));
+  }
+  /** @internal */ hasMany(keys: readonly string[]): boolean[] {
+    const found = new Set<string>();
+    for (const row of this.#hasMany.iterate(JSON.stringify(keys))) found.add(row.key);
+    return keys.map((key) => found.has(key));
+  }
+  /** @internal */ set(key: string, value: unknown): void {
+    this.#set.run(key, asText(key, value));
+  }
+  /** @internal */ setMany(entries: ReadonlyArray<{ key: string; value: unknown }>): void {
+    this.#setManyTx(entries);
+  }
+  /** @internal */ delete(key: string): boolean {
+    return this.#delete.run(key).changes > 0;
+  }
+  /** @internal */ deleteMany(keys: readonly string[]): boolean {
+    return this.#deleteMany.run(JSON.stringify(keys)).changes > 0;
+  }
+  /** @internal */ clearRange(from: string, to: string): void {
+    this.#clearRange.run(from, to);
+  }
+  /** @internal */ page(after: string, before: string, limit: number): { key: string; value: string }[] {
+    return this.#page.all(after, before, limit);
+  }
+}
+
+function asText(key: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(
+      `sqlite keyv adapter: the value for "${key}" is a ${typeof value}, not a string; ` +
+        'keep a keyv serializer that produces strings (the default does)',
+    );
+  }
+  return value;
+}
+
+/** Key range of a keyv namespace: keyv writes keys as `namespace:key`. */
+function rangeOf(namespace: string | undefined): [string, string] {
+  return namespace === undefined ? ['', '\u{10FFFF}'] : [`${namespace}:`, `${namespace};`];
+}
+
+/** The keyv@5 `KeyvStoreAdapter` for one namespace of a {@link SqliteKeyvDatabase}. */
+export class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
+  /** keyv reads `opts.dialect` to decide that this adapter can iterate. */
+  readonly opts: { dialect: 'sqlite'; url: string };
+  namespace?: string;
+
+  constructor(readonly database: SqliteKeyvDatabase) {
+    super();
+    this.opts = { dialect: 'sqlite', url: `sqlite://${database.file}` };
+  }
+
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    return this.database.get(key) as StoredData<Value> | undefined;
+  }
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    return this.database.getMany(keys) as Array<StoredData<Value | undefined>>;
+  }
+  async set(key: string, value: unknown): Promise<boolean> {
+    this.database.set(key, value);
+    return true;
+  }
+  /** One transaction for the whole batch. Returns one `true` per entry (keyv passes it through). */
+  async setMany(values: Array<{ key: string; value: unknown }>): Promise<void> {
+    this.database.setMany(values);
+    return values.map(() => true) as unknown as void;
+  }
+  async delete(key: string): Promise<boolean> {
+    return this.database.delete(key);
+  }
+  async deleteMany(keys: string[]): Promise<boolean> {
+    return this.database.deleteMany(keys);
+  }
+  async has(key: string): Promise<boolean> {
+    return this.database.hasMany([key])[0];
+  }
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return this.database.hasMany(keys);
+  }
+  async clear(): Promise<void> {
+    const [from, to] = rangeOf(this.namespace);
+    this.database.clearRange(from, to);
+  }
+  /** Pages through the namespace in key order; each page is one query. */
+  async *iterator<Value>(namespace?: string): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
+    const [from, to] = rangeOf(namespace ?? this.namespace);
+    let after = from;
+    for (;;) {
+      const rows = this.database.page(after, to, 1000);
+      for (const row of rows) yield [row.key, row.value as Awaited<Value>];
+      if (rows.length < 1000) return;
+      after = rows[rows.length - 1].key;
+    }
+  }
+  /** The database is shared by several adapters; its owner closes it. */
+  async disconnect(): Promise<void> {}
+}

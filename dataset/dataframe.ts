@@ -1,0 +1,126 @@
+/**
+ * The dataframe (SPEC "Outputs"): one row per configuration, ordered by width, then bs, then data (each in
+ * axis order), and its CSV text in the published column order, numbers spelled as Python/pandas does.
+ */
+import { stringify } from 'csv-stringify/sync';
+import { cellIndex, gridSize, type Grid } from './grid.js';
+import { ln } from './ln.js';
+import { LABEL_RULES, evaluateLabel, type RfiColumn } from './labels.js';
+import { formatPythonFloat } from './python-float.js';
+import { rfiImprovement, type Operation } from './rfi.js';
+
+/** Columns written as integers. */
+export const INT_COLUMNS = ['data_amount', 'para_amount', 'width', 'data', 'bs'] as const;
+
+/** Every numeric column, in CSV order. */
+export const NUMBER_COLUMNS = [
+  'data_amount', 'para_amount', 'log_data_amount', 'log_para_amount', 'log_bs', 'width', 'data', 'bs',
+  'test_acc', 'train_acc', 'generalization_gap', 'test_loss', 'train_loss', 'CKA', 'hessian_e', 'hessian_t',
+  'mode_connectivity', 'mode_connectivity_peak', 'test_error', 'train_error',
+  'rfi_width', 'rfi_data', 'rfi_inc_temp', 'rfi_dec_temp',
+] as const;
+export type NumberColumn = (typeof NUMBER_COLUMNS)[number];
+
+/** SPEC's 27 columns: the numbers, then one per label rule. */
+export const DATAFRAME_COLUMNS: readonly string[] = [...NUMBER_COLUMNS, ...LABEL_RULES.map((r) => r.name)];
+
+/** Which operation's improvement each rfi column holds. */
+const RFI_COLUMNS: Readonly<Record<RfiColumn, Operation>> = {
+  rfi_width: 'inc-width',
+  rfi_data: 'inc-data',
+  rfi_inc_temp: 'inc-temp',
+  rfi_dec_temp: 'dec-temp',
+};
+
+export interface DataframeRow {
+  readonly numbers: Readonly<Record<NumberColumn, number>>;
+  /** By label name (LABEL_RULES); null = empty cell (an operand is NaN). */
+  readonly labels: Readonly<Record<string, string | null>>;
+}
+
+/** Samples in a data fraction: "09" is 45,000 of CIFAR-10's 50,000 training images. */
+export function dataAmount(data: string): number {
+  return 5000 * Number.parseInt(data, 10);
+}
+
+/** Parameter count of ResNet-18 at width w (reproduces the published helper table). */
+export function paraAmount(width: number): number {
+  return 2724 * width * width + 257 * width + 10;
+}
+
+/** The dataframe's rows, in SPEC's order (width, then bs, then data). */
+export function buildDataframeRows(grid: Grid): DataframeRow[] {
+  const { axes, metrics: g } = grid;
+  const rfi = {} as Record<RfiColumn, Float64Array>;
+  for (const [col, op] of Object.entries(RFI_COLUMNS) as Array<[RfiColumn, Operation]>) {
+    rfi[col] = rfiImprovement(g.test_acc, axes, op);
+  }
+  // Logs per axis value, not per row; `ln` because Math.log is sometimes one ulp off numpy (see ln.ts).
+  const logBs = axes.bs.map(ln);
+  const amounts = axes.data.map(dataAmount);
+  const logAmounts = amounts.map(ln);
+  const rows: DataframeRow[] = new Array(gridSize(axes));
+  let r = 0;
+  for (let j = 0; j < axes.width.length; j++) {
+    const width = axes.width[j];
+    const para = paraAmount(width);
+    const logPara = ln(para);
+    for (let i = 0; i < axes.bs.length; i++) {
+      const bs = axes.bs[i];
+      for (let k = 0; k < axes.data.length; k++) {
+        const at = cellIndex(axes, i, j, k);
+        const data = Number.parseInt(axes.data[k], 10);
+        const amount = amounts[k];
+        const rfiRow: Record<RfiColumn, number> = {
+          rfi_width: rfi.rfi_width[at], rfi_data: rfi.rfi_data[at], rfi_inc_temp: rfi.rfi_inc_temp[at], rfi_dec_temp: rfi.rfi_dec_temp[at],
+        };
+        const labels: Record<string, string | null> = {};
+        for (const rule of LABEL_RULES) labels[rule.name] = evaluateLabel(rule, rfiRow);
+        rows[r++] = {
+          numbers: {
+            data_amount: amount,
+            para_amount: para,
+            log_data_amount: logAmounts[k],
+            log_para_amount: logPara,
+            log_bs: logBs[i],
+            width,
+            data,
+            bs,
+            test_acc: g.test_acc[at],
+            train_acc: g.train_acc[at],
+            generalization_gap: g.generalization_gap[at],
+            test_loss: g.test_loss[at],
+            train_loss: g.train_loss[at],
+            CKA: g.CKA[at],
+            hessian_e: g.hessian_e[at],
+            hessian_t: g.hessian_t[at],
+            mode_connectivity: g.mode_connectivity[at],
+            mode_connectivity_peak: g.mode_connectivity_peak[at],
+            test_error: 100 - g.test_acc[at],
+            train_error: 100 - g.train_acc[at],
+            ...rfiRow,
+          },
+          labels,
+        };
+      }
+    }
+  }
+  return rows;
+}
+
+const INT_SET: ReadonlySet<string> = new Set(INT_COLUMNS);
+
+/** One cell's text: integers as integers, floats as Python's repr, NaN and null as an empty cell. */
+function cellText(column: NumberColumn, v: number): string {
+  if (Number.isNaN(v)) return '';
+  return INT_SET.has(column) ? String(v) : formatPythonFloat(v);
+}
+
+/** The CSV text (header, then one line per row, `\n` line ends as pandas writes them). */
+export function dataframeToCsv(rows: readonly DataframeRow[]): string {
+  const records = rows.map((row) => [
+    ...NUMBER_COLUMNS.map((c) => cellText(c, row.numbers[c])),
+    ...LABEL_RULES.map((rule) => row.labels[rule.name] ?? ''),
+  ]);
+  return stringify([[...DATAFRAME_COLUMNS], ...records], { record_delimiter: 'unix' });
+}

@@ -1,0 +1,166 @@
+/**
+ * The dictionary (SPEC "Outputs"): one entry per configuration, keyed `w_{width}_t_{bs}_d_{data}`, with
+ * the structure and key order of the published `dict_13_13_10_normal_public.npy`, and its JSON text.
+ *
+ * The JSON is written by hand rather than with JSON.stringify for two reasons: JSON has no NaN, and
+ * JSON.stringify would write NaN as `null` but also -0.0 as `0` and 53.0 as `53`; here every float is
+ * spelled as Python's json.dumps spells it (its repr: `-0.0`, `53.0`, `1e-05`), integers as integers,
+ * and NaN (and +-inf, which JSON lacks too) as `null`.
+ */
+import { cellIndex, type Grid } from './grid.js';
+import { formatPythonFloat } from './python-float.js';
+import { OPERATIONS, rfiCell, type Operation, type RfiCell } from './rfi.js';
+
+/** Metrics of an entry's `metrics_dict`, in the published order. */
+export const DICTIONARY_METRICS = [
+  'test_acc', 'train_acc', 'generalization_gap', 'test_loss', 'train_loss', 'CKA', 'hessian_e', 'hessian_t',
+  'mode_connectivity', 'mode_connectivity_peak',
+] as const;
+export type DictionaryMetric = (typeof DICTIONARY_METRICS)[number];
+
+export interface PossibleImprove extends Record<Operation, RfiCell> {
+  /** Each operation's improvement. */
+  summary_improvement: Record<Operation, number>;
+  /** Each operation's index in OPERATIONS. */
+  operations: Record<Operation, number>;
+}
+
+/** One configuration's entry; fields in the published order. */
+export interface DictionaryEntry {
+  architecture: string;
+  dataset: string;
+  method: string;
+  temperature: { bs: number };
+  width: number;
+  noise: number;
+  /** The data fraction as an integer (10 for "10", 9 for "09"). */
+  data_amount: number;
+  initialization: null;
+  epochs: null;
+  metrics: null;
+  metrics_dict: Record<DictionaryMetric, number>;
+  bs_range: number[];
+  width_range: number[];
+  data_amount_range: string[];
+  noise_range: number[] | null;
+  possible_improve: PossibleImprove;
+  /** The operation with the largest improvement and that improvement; null if every improvement is NaN. */
+  label: [Operation, number] | null;
+}
+
+/** What the grid does not say about the collection; defaults are the published basic collection's. */
+export interface DictionaryOptions {
+  architecture?: string;
+  dataset?: string;
+  /** The method folder (`normal`). */
+  method?: string;
+  /** Label noise in percent (0 basic, 10 noisy). */
+  noise?: number;
+  noiseRange?: number[] | null;
+}
+
+/** The key of a configuration: `w_2_t_16_d_10`. */
+export function dictionaryKey(width: number, bs: number, data: string): string {
+  return `w_${width}_t_${bs}_d_${data}`;
+}
+
+/**
+ * The operation with the largest improvement, the first in OPERATIONS order on ties, NaN ignored;
+ * null if every improvement is NaN.
+ */
+export function bestOperation(improvements: Readonly<Record<Operation, number>>): [Operation, number] | null {
+  let best: [Operation, number] | null = null;
+  for (const op of OPERATIONS) {
+    const v = improvements[op];
+    if (!Number.isNaN(v) && (best === null || v > best[1])) best = [op, v];
+  }
+  return best;
+}
+
+/** Every configuration's entry, in the published order (width, then bs, then data). */
+export function buildDictionary(grid: Grid, options: DictionaryOptions = {}): Map<string, DictionaryEntry> {
+  const { axes, metrics } = grid;
+  const operations = Object.fromEntries(OPERATIONS.map((op, i) => [op, i])) as Record<Operation, number>;
+  const out = new Map<string, DictionaryEntry>();
+  for (let j = 0; j < axes.width.length; j++) {
+    for (let i = 0; i < axes.bs.length; i++) {
+      for (let k = 0; k < axes.data.length; k++) {
+        const at = cellIndex(axes, i, j, k);
+        const metricsDict = {} as Record<DictionaryMetric, number>;
+        for (const m of DICTIONARY_METRICS) metricsDict[m] = metrics[m][at];
+        const cells = {} as Record<Operation, RfiCell>;
+        const summary = {} as Record<Operation, number>;
+        for (const op of OPERATIONS) {
+          cells[op] = rfiCell(metrics.test_acc, axes, i, j, k, op);
+          summary[op] = cells[op].improvement;
+        }
+        out.set(dictionaryKey(axes.width[j], axes.bs[i], axes.data[k]), {
+          architecture: options.architecture ?? 'ResNet18',
+          dataset: options.dataset ?? 'cifar10',
+          method: options.method ?? 'normal',
+          temperature: { bs: axes.bs[i] },
+          width: axes.width[j],
+          noise: options.noise ?? 0,
+          data_amount: Number.parseInt(axes.data[k], 10),
+          initialization: null,
+          epochs: null,
+          metrics: null,
+          metrics_dict: metricsDict,
+          bs_range: [...axes.bs],
+          width_range: [...axes.width],
+          data_amount_range: [...axes.data],
+          noise_range: options.noiseRange ?? null,
+          possible_improve: { ...cells, summary_improvement: summary, operations },
+          label: bestOperation(summary),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A float as JSON: Python's spelling; NaN and +-inf (not JSON) as null. */
+const f = (x: number): string => (Number.isFinite(x) ? formatPythonFloat(x) : 'null');
+/** An integer as JSON. */
+const int = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+const str = (s: string): string => JSON.stringify(s);
+const obj = (fields: Array<[string, string]>): string => `{${fields.map(([k, v]) => `${str(k)}: ${v}`).join(', ')}}`;
+const list = <T>(xs: readonly T[], each: (x: T) => string): string => `[${xs.map(each).join(', ')}]`;
+
+function entryJson(e: DictionaryEntry): string {
+  const pi = e.possible_improve;
+  return obj([
+    ['architecture', str(e.architecture)],
+    ['dataset', str(e.dataset)],
+    ['method', str(e.method)],
+    ['temperature', obj([['bs', int(e.temperature.bs)]])],
+    ['width', int(e.width)],
+    ['noise', int(e.noise)],
+    ['data_amount', int(e.data_amount)],
+    ['initialization', 'null'],
+    ['epochs', 'null'],
+    ['metrics', 'null'],
+    ['metrics_dict', obj(DICTIONARY_METRICS.map((m) => [m, f(e.metrics_dict[m])]))],
+    ['bs_range', list(e.bs_range, int)],
+    ['width_range', list(e.width_range, int)],
+    ['data_amount_range', list(e.data_amount_range, str)],
+    ['noise_range', e.noise_range === null ? 'null' : list(e.noise_range, int)],
+    ['possible_improve', obj([
+      ...OPERATIONS.map((op): [string, string] => [op, obj([['all', list(pi[op].all, f)], ['max', f(pi[op].max)], ['improvement', f(pi[op].improvement)]])]),
+      ['summary_improvement', obj(OPERATIONS.map((op) => [op, f(pi.summary_improvement[op])]))],
+      ['operations', obj(OPERATIONS.map((op) => [op, int(pi.operations[op])]))],
+    ])],
+    ['label', e.label === null ? 'null' : `[${str(e.label[0])}, ${f(e.label[1])}]`],
+  ]);
+}
+
+/**
+ * The dictionary as JSON text (`dictionary.json`): one entry per line, keys in order. NaN becomes `null`
+ * (JSON has no NaN); floats are spelled as Python's json.dumps does.
+ */
+export function dictionaryToJson(dict: ReadonlyMap<string, DictionaryEntry>): string {
+  const lines: string[] = [];
+  for (const [name, entry] of dict) lines.push(`${str(name)}: ${entryJson(entry)}`);
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+

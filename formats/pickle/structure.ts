@@ -1,0 +1,158 @@
+/**
+ * The check every unpickled value passes before it is returned: nesting within `maxDepth`, no cycles, no
+ * unresolved internals, and at most `maxElements` elements as a consumer walking it would meet them.
+ *
+ * Why a separate pass: the reader builds values iteratively, so depth costs it nothing, but consumers walk
+ * results recursively (JSON, hashing, the dataset code). A pickle can also share one container many times
+ * through its memo, or make it contain itself; a naive walk of `[a, a]` where `a = [b, b]` ... doubles per
+ * level, so a small file could describe an astronomically large tree. Both walks here are iterative; the
+ * shared-aware one memoises each container once, so its cost is linear in the file.
+ */
+import type { FormatErrorReason } from '../errors.js';
+import type { PickleLimits } from '../limits.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from './values.js';
+
+export interface StructureProblem {
+  reason: FormatErrorReason;
+  detail: string;
+  limit?: keyof PickleLimits;
+}
+
+/** Children of a container value that are themselves objects, or null for leaves. */
+function childrenOf(v: object): readonly unknown[] | Iterable<unknown> | null {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Map) return v.values();
+  if (v instanceof PyTuple) return v.items;
+  if (v instanceof NpArray) return Array.isArray(v.data) ? v.data : NO_CHILDREN;
+  return null;
+}
+
+function sizeOf(v: object): number {
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof Map) return v.size;
+  if (v instanceof PyTuple) return v.items.length;
+  if (v instanceof NpArray && Array.isArray(v.data)) return v.data.length;
+  return 0;
+}
+
+const NO_CHILDREN: readonly unknown[] = [];
+
+/** Objects that may appear in a value without being containers. Anything else is a reader internal. */
+function isLeafObject(v: object): boolean {
+  return v instanceof NpScalar || v instanceof NpDtype || v instanceof Uint8Array;
+}
+
+/**
+ * Checks `root`; `mayShare` says whether any container could be referenced twice (the reader knows: only memo
+ * gets and DUP create second references). Returns the first problem found, or null.
+ */
+export function checkStructure(root: PyValue, limits: PickleLimits, mayShare: boolean): StructureProblem | null {
+  if (typeof root !== 'object' || root === null) return null;
+  return mayShare ? checkShared(root, limits) : checkTree(root, limits);
+}
+
+function depthProblem(limits: PickleLimits): StructureProblem {
+  return {
+    reason: 'limit-exceeded',
+    detail: `the value nests containers more than ${limits.maxDepth} levels deep (limit maxDepth = ${limits.maxDepth})`,
+    limit: 'maxDepth',
+  };
+}
+
+function internalProblem(v: object): StructureProblem {
+  const what = (v as { qualname?: string }).qualname ?? v.constructor?.name ?? 'object';
+  return { reason: 'bad-structure', detail: `the value contains ${what} itself rather than data made with it` };
+}
+
+/** Every container is reachable once: a plain iterative walk. */
+function checkTree(root: object, limits: PickleLimits): StructureProblem | null {
+  const nodes: object[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const v = nodes.pop()!;
+    const depth = depths.pop()!;
+    const children = childrenOf(v);
+    if (children === null) {
+      if (!isLeafObject(v)) return internalProblem(v);
+      continue;
+    }
+    if (depth > limits.maxDepth) return depthProblem(limits);
+    for (const c of children) {
+      if (typeof c === 'object' && c !== null) {
+        nodes.push(c);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Containers may be shared or cyclic: a post-order walk that computes, once per container, its height and the
+ * number of elements beneath it as a naive walk would count them.
+ */
+function checkShared(root: object, limits: PickleLimits): StructureProblem | null {
+  const cycle: StructureProblem = { reason: 'bad-structure', detail: 'the value contains itself (a recursive structure), which metrics files never do' };
+  /** Container -> slot in `heights`/`weights`; a height of -1 means "on the current path". */
+  const slot = new Map<object, number>();
+  const heights: number[] = [];
+  const weights: number[] = [];
+  const stack: object[] = [root];
+  const expanded: boolean[] = [false];
+  while (stack.length > 0) {
+    const v = stack[stack.length - 1];
+    const children = childrenOf(v);
+    if (children === null) {
+      stack.pop();
+      expanded.pop();
+      if (!isLeafObject(v)) return internalProblem(v);
+      continue;
+    }
+    if (!expanded[expanded.length - 1]) {
+      const seen = slot.get(v);
+      if (seen !== undefined) {
+        stack.pop();
+        expanded.pop();
+        if (heights[seen] === -1) return cycle;
+        continue;
+      }
+      slot.set(v, heights.length);
+      heights.push(-1);
+      weights.push(0);
+      expanded[expanded.length - 1] = true;
+      for (const c of children) {
+        if (typeof c !== 'object' || c === null) continue;
+        const cs = slot.get(c);
+        if (cs === undefined) {
+          stack.push(c);
+          expanded.push(false);
+        } else if (heights[cs] === -1) return cycle;
+      }
+      continue;
+    }
+    stack.pop();
+    expanded.pop();
+    let h = 0;
+    let w = sizeOf(v);
+    for (const c of childrenOf(v)!) {
+      if (typeof c !== 'object' || c === null) continue;
+      const cs = slot.get(c);
+      if (cs === undefined) continue; // a leaf object
+      if (heights[cs] > h) h = heights[cs];
+      w += weights[cs];
+    }
+    h += 1;
+    if (h > limits.maxDepth) return depthProblem(limits);
+    if (w > limits.maxElements) {
+      return {
+        reason: 'limit-exceeded',
+        detail: `the value holds more than ${limits.maxElements} elements once its shared parts are counted each time they are referenced (limit maxElements = ${limits.maxElements})`,
+        limit: 'maxElements',
+      };
+    }
+    const me = slot.get(v)!;
+    heights[me] = h;
+    weights[me] = w;
+  }
+  return null;
+}

@@ -1,0 +1,507 @@
+/**
+ * Writes `PyValue`s as CPython's `pickle.dumps` (with numpy loaded) writes them, for test fixtures and the
+ * synthetic-data generator. Output loads in CPython + numpy and in `readPickle`.
+ *
+ * Why hand-written: no npm package writes pickles with numpy reductions. The layout follows CPython's
+ * Lib/pickle.py (checked against `pickletools.dis`): containers are memoised before their items, tuples after,
+ * dicts/lists use SETITEMS/APPENDS in batches of 1000 (SETITEM/APPEND for one item), ints take the smallest of
+ * BININT1/BININT2/BININT/LONG1/LONG4, protocol 4+ frames the stream in 64 KiB frames and spells globals as
+ * SHORT_BINUNICODE+STACK_GLOBAL+MEMOIZE. numpy values follow numpy's `__reduce__`: a scalar is
+ * `multiarray.scalar(dtype, raw bytes)`, a dtype `numpy.dtype('f8', False, True)` + BUILD state, an array
+ * `multiarray._reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, False, raw bytes | list)`.
+ * Deliberate differences from CPython: strings are memoised by value (Python: by identity, so it may write an
+ * equal string twice), dtypes by their `str`, and protocol 2 writes empty bytes as `_codecs.encode('', 'latin1')`
+ * (Python: `__builtin__.bytes()`, a global `readPickle` refuses). Protocol 5 arrays use `_reconstruct` too
+ * (numpy would use `numeric._frombuffer`, which SPEC does not allow).
+ *
+ * JS numbers carry no int/float distinction: an integral number is written as a Python int, anything else
+ * (fractions, NaN, infinities, -0) as a float. Wrap a number in `PyFloat` to force a float (`100.0`).
+ */
+import { UnwritableValueError } from '../errors.js';
+import { checkWritableArray, rawBytesOf, specOf, SUPPORTED_DTYPES, type DtypeSpec } from '../ndarray.js';
+import { OP } from './opcodes.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyKey, type PyValue } from './values.js';
+
+/** A number to be written as a Python float even when it is integral (`PyFloat(100)` → `100.0`). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/**
+ * What `writePickle` accepts: any `PyValue`, with `PyFloat` allowed anywhere a value may stand (inside lists,
+ * dicts and tuples too; cast when TypeScript's `PyValue` containers object).
+ */
+export type PickleInput = PyValue | PyFloat | PickleInput[] | Map<PyKey, PickleInput>;
+
+export interface WritePickleOptions {
+  /** Pickle protocol, 2 to 5 (default 3, as the real metric files). */
+  protocol?: 2 | 3 | 4 | 5;
+  /** Module prefix of numpy's reconstruction globals: numpy 1 writes `numpy.core`, numpy 2 `numpy._core`. */
+  numpyModule?: 'numpy.core' | 'numpy._core';
+}
+
+const FRAME_TARGET = 64 * 1024;
+const FRAME_MIN = 4;
+const BATCH = 1000;
+/** numpy passes one cached `b'b'` to every `_reconstruct`, so CPython memoises it once. */
+const RECONSTRUCT_TYPECODE = new Uint8Array([0x62]);
+const encoder = new TextEncoder();
+
+/** Serialises `value` as a pickle. Throws `UnwritableValueError` for values outside `PickleInput`. */
+export function writePickle(value: PickleInput, opts: WritePickleOptions = {}): Uint8Array {
+  const protocol = opts.protocol ?? 3;
+  if (![2, 3, 4, 5].includes(protocol)) throw new UnwritableValueError('', `protocol ${protocol} is not one of 2, 3, 4, 5`);
+  const w = new PickleWriter(protocol, opts.numpyModule ?? 'numpy.core');
+  return w.dump(value);
+}
+
+class PickleWriter {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+  /** Where the open frame's 9-byte FRAME header was reserved, or -1 (protocol < 4, or no frame open). */
+  private frameAt = -1;
+  private readonly framing: boolean;
+  private readonly objMemo = new Map<object, number>();
+  private readonly strMemo = new Map<string, number>();
+  private readonly globalMemo = new Map<string, number>();
+  private readonly dtypeMemo = new Map<string, number>();
+  private memoSize = 0;
+  private readonly path: string[] = [];
+
+  constructor(
+    private readonly protocol: number,
+    private readonly numpyModule: string,
+  ) {
+    this.framing = protocol >= 4;
+  }
+
+  dump(value: PickleInput): Uint8Array {
+    this.byte(OP.PROTO);
+    this.byte(this.protocol);
+    if (this.framing) this.openFrame();
+    this.save(value);
+    this.byte(OP.STOP);
+    if (this.framing) this.commitFrame();
+    return this.buf.slice(0, this.pos);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private ensure(k: number): void {
+    if (this.pos + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + k) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  private u16(v: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.pos, v, true);
+    this.pos += 2;
+  }
+
+  private u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private u64(v: number): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.pos, BigInt(v), true);
+    this.pos += 8;
+  }
+
+  private ascii(s: string): void {
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+  }
+
+  // ---------------------------------------------------------------- framing (protocol 4+)
+
+  private openFrame(): void {
+    this.ensure(9);
+    this.frameAt = this.pos;
+    this.pos += 9;
+  }
+
+  /** Closes the open frame: writes its header, or drops the reserved header when the frame is tiny (as CPython). */
+  private commitFrame(): void {
+    const start = this.frameAt + 9;
+    const len = this.pos - start;
+    if (len >= FRAME_MIN) {
+      this.buf[this.frameAt] = OP.FRAME;
+      this.view.setBigUint64(this.frameAt + 1, BigInt(len), true);
+    } else {
+      this.buf.copyWithin(this.frameAt, start, this.pos);
+      this.pos -= 9;
+    }
+    this.frameAt = -1;
+  }
+
+  /** CPython commits a frame at the start of saving an object once the frame reached 64 KiB. */
+  private frameBoundary(): void {
+    if (this.framing && this.pos - (this.frameAt + 9) >= FRAME_TARGET) {
+      this.commitFrame();
+      this.openFrame();
+    }
+  }
+
+  /** Large payloads go outside frames, directly after the closed frame (CPython's write_large_bytes). */
+  private largePayload(header: () => void, payload: Uint8Array): void {
+    if (this.framing && payload.length >= FRAME_TARGET) {
+      this.commitFrame();
+      header();
+      this.bytes(payload);
+      this.openFrame();
+    } else {
+      header();
+      this.bytes(payload);
+    }
+  }
+
+  // ---------------------------------------------------------------- memo
+
+  private memoize(): number {
+    const i = this.memoSize++;
+    if (this.protocol >= 4) this.byte(OP.MEMOIZE);
+    else if (i < 256) {
+      this.byte(OP.BINPUT);
+      this.byte(i);
+    } else {
+      this.byte(OP.LONG_BINPUT);
+      this.u32(i);
+    }
+    return i;
+  }
+
+  private get(i: number): void {
+    if (i < 256) {
+      this.byte(OP.BINGET);
+      this.byte(i);
+    } else {
+      this.byte(OP.LONG_BINGET);
+      this.u32(i);
+    }
+  }
+
+  // ---------------------------------------------------------------- values
+
+  private save(v: PickleInput): void {
+    this.frameBoundary();
+    if (v === null) return this.byte(OP.NONE);
+    switch (typeof v) {
+      case 'boolean':
+        return this.byte(v ? OP.NEWTRUE : OP.NEWFALSE);
+      case 'number':
+        if (Number.isSafeInteger(v) && !Object.is(v, -0)) return this.int(v);
+        return this.float(v);
+      case 'bigint':
+        return this.int(v);
+      case 'string':
+        return this.str(v);
+      case 'object':
+        break;
+      default:
+        throw new UnwritableValueError(this.where(), `a ${typeof v} is not a Python value`);
+    }
+    if (v instanceof PyFloat) return this.float(v.value);
+    const seen = this.objMemo.get(v);
+    if (seen !== undefined) return this.get(seen);
+    if (v instanceof Uint8Array) return this.pyBytes(v);
+    if (Array.isArray(v)) return this.list(v);
+    if (v instanceof Map) return this.dict(v);
+    if (v instanceof PyTuple) return this.tuple(v.items as readonly PickleInput[], v);
+    if (v instanceof NpScalar) return this.npScalar(v);
+    if (v instanceof NpDtype) return this.npDtype(v);
+    if (v instanceof NpArray) return this.npArray(v);
+    throw new UnwritableValueError(this.where(), `a ${(v as object).constructor?.name ?? "object"} is not a Python value (see PickleInput)`);
+  }
+
+  private int(v: number | bigint): void {
+    if (typeof v === 'number' && v >= -0x80000000 && v <= 0x7fffffff) {
+      if (v >= 0 && v <= 0xff) {
+        this.byte(OP.BININT1);
+        this.byte(v);
+      } else if (v >= 0 && v <= 0xffff) {
+        this.byte(OP.BININT2);
+        this.u16(v);
+      } else {
+        this.byte(OP.BININT);
+        this.ensure(4);
+        this.view.setInt32(this.pos, v, true);
+        this.pos += 4;
+      }
+      return;
+    }
+    const b = BigInt(v);
+    if (b >= -0x80000000n && b <= 0x7fffffffn) return this.int(Number(b));
+    const enc = encodeLong(b);
+    if (enc.length < 256) {
+      this.byte(OP.LONG1);
+      this.byte(enc.length);
+    } else {
+      this.byte(OP.LONG4);
+      this.u32(enc.length);
+    }
+    this.bytes(enc);
+  }
+
+  private float(v: number): void {
+    this.byte(OP.BINFLOAT);
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v, false);
+    this.pos += 8;
+  }
+
+  /**
+   * A str. `fresh` writes it even if an equal one was written: CPython memoises by identity and the latin1 text
+   * it makes for protocol-2 bytes is a new object each time (except the cached strings of 0 or 1 character).
+   */
+  private str(s: string, fresh = false): void {
+    const seen = fresh ? undefined : this.strMemo.get(s);
+    if (seen !== undefined) return this.get(seen);
+    const b = encoder.encode(s);
+    const header = (): void => {
+      if (this.protocol >= 4 && b.length < 256) {
+        this.byte(OP.SHORT_BINUNICODE);
+        this.byte(b.length);
+      } else if (b.length <= 0xffffffff) {
+        this.byte(OP.BINUNICODE);
+        this.u32(b.length);
+      } else {
+        this.byte(OP.BINUNICODE8);
+        this.u64(b.length);
+      }
+    };
+    this.largePayload(header, b);
+    const i = this.memoize();
+    if (!fresh) this.strMemo.set(s, i);
+  }
+
+  private pyBytes(b: Uint8Array): void {
+    if (this.protocol < 3) {
+      // Protocol 2 has no bytes opcode: Python 3 writes _codecs.encode(latin1 text, 'latin1').
+      this.global('_codecs', 'encode');
+      let text = '';
+      for (let i = 0; i < b.length; i += 4096) text += String.fromCharCode(...b.subarray(i, i + 4096));
+      this.str(text, text.length > 1);
+      this.str('latin1');
+      this.byte(OP.TUPLE2);
+      this.memoize();
+      this.byte(OP.REDUCE);
+    } else {
+      const header = (): void => {
+        if (b.length < 256) {
+          this.byte(OP.SHORT_BINBYTES);
+          this.byte(b.length);
+        } else if (b.length <= 0xffffffff) {
+          this.byte(OP.BINBYTES);
+          this.u32(b.length);
+        } else {
+          this.byte(OP.BINBYTES8);
+          this.u64(b.length);
+        }
+      };
+      this.largePayload(header, b);
+    }
+    this.objMemo.set(b, this.memoize());
+  }
+
+  private list(list: readonly PickleInput[]): void {
+    this.byte(OP.EMPTY_LIST);
+    this.objMemo.set(list, this.memoize());
+    for (let i = 0; i < list.length; i += BATCH) {
+      const n = Math.min(BATCH, list.length - i);
+      if (n > 1) this.byte(OP.MARK);
+      for (let j = i; j < i + n; j++) this.child(`[${j}]`, list[j]);
+      this.byte(n > 1 ? OP.APPENDS : OP.APPEND);
+    }
+  }
+
+  private dict(d: Map<PyKey, PickleInput>): void {
+    this.byte(OP.EMPTY_DICT);
+    this.objMemo.set(d, this.memoize());
+    const entries = [...d.entries()];
+    for (let i = 0; i < entries.length; i += BATCH) {
+      const n = Math.min(BATCH, entries.length - i);
+      if (n > 1) this.byte(OP.MARK);
+      for (let j = i; j < i + n; j++) {
+        const [k, v] = entries[j];
+        const at = `[${typeof k === 'string' ? JSON.stringify(k) : String(k)}]`;
+        if (!(k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k))) {
+          throw new UnwritableValueError(this.where() + at, `a dict key must be str, int, float, bool or None, not ${typeof k}`);
+        }
+        this.child(at, k);
+        this.child(at, v);
+      }
+      this.byte(n > 1 ? OP.SETITEMS : OP.SETITEM);
+    }
+  }
+
+  /** A tuple; `identity` is the object memoised for it (absent for tuples made here, e.g. numpy's args). */
+  private tuple(items: readonly PickleInput[], identity?: object): void {
+    if (items.length === 0) return this.byte(OP.EMPTY_TUPLE);
+    const n = items.length;
+    if (n > 3) this.byte(OP.MARK);
+    for (let i = 0; i < n; i++) this.child(`[${i}]`, items[i]);
+    this.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : n === 3 ? OP.TUPLE3 : OP.TUPLE);
+    const i = this.memoize();
+    if (identity !== undefined) this.objMemo.set(identity, i);
+  }
+
+  private child(at: string, v: PickleInput): void {
+    this.path.push(at);
+    this.save(v);
+    this.path.pop();
+  }
+
+  private where(): string {
+    return this.path.join('');
+  }
+
+  private global(module: string, name: string): void {
+    const key = `${module} ${name}`;
+    const seen = this.globalMemo.get(key);
+    if (seen !== undefined) return this.get(seen);
+    if (this.protocol >= 4) {
+      this.str(module);
+      this.str(name);
+      this.byte(OP.STACK_GLOBAL);
+    } else {
+      this.byte(OP.GLOBAL);
+      this.ascii(`${module}\n${name}\n`);
+    }
+    this.globalMemo.set(key, this.memoize());
+  }
+
+  // ---------------------------------------------------------------- numpy
+
+  private spec(dtype: NpDtype): DtypeSpec {
+    const spec = specOf(dtype);
+    if (spec === undefined) throw new UnwritableValueError(this.where(), `dtype ${dtype.str} is not supported (supported: ${SUPPORTED_DTYPES})`);
+    return spec;
+  }
+
+  private npDtype(dtype: NpDtype): void {
+    const spec = this.spec(dtype);
+    const seen = this.dtypeMemo.get(spec.str);
+    if (seen !== undefined) return this.get(seen);
+    this.global('numpy', 'dtype');
+    this.tuple([spec.reduceName, false, true]);
+    this.byte(OP.REDUCE);
+    this.dtypeMemo.set(spec.str, this.memoize());
+    this.tuple([3, spec.stateOrder, null, null, null, -1, -1, spec.stateFlags]);
+    this.byte(OP.BUILD);
+  }
+
+  private npScalar(s: NpScalar): void {
+    const spec = this.spec(s.dtype);
+    const raw = new Uint8Array(spec.itemsize);
+    const view = new DataView(raw.buffer);
+    const v = s.value;
+    const bad = (what: string): never => {
+      throw new UnwritableValueError(this.where(), `a ${spec.str} scalar needs ${what}, got ${typeof v} ${String(v)}`);
+    };
+    switch (spec.str) {
+      case '<f8':
+        if (typeof v !== 'number') bad('a number');
+        view.setFloat64(0, v as number, true);
+        break;
+      case '<f4':
+        if (typeof v !== 'number' || !(Math.fround(v) === v || Number.isNaN(v))) bad('a float32 value (use Math.fround)');
+        view.setFloat32(0, v as number, true);
+        break;
+      case '<i8':
+        if (typeof v === 'boolean' || (typeof v === 'number' && !Number.isSafeInteger(v))) bad('an integer');
+        if (BigInt(v as number | bigint) !== BigInt.asIntN(64, BigInt(v as number | bigint))) bad('a value in int64 range');
+        view.setBigInt64(0, BigInt(v as number | bigint), true);
+        break;
+      case '<i4':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) bad('an int32');
+        view.setInt32(0, v as number, true);
+        break;
+      case '|u1':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) bad('an integer 0..255');
+        raw[0] = v as number;
+        break;
+      case '|b1':
+        if (typeof v !== 'boolean') bad('a boolean');
+        raw[0] = v ? 1 : 0;
+        break;
+      default:
+        bad('a non-object dtype');
+    }
+    this.global(`${this.numpyModule}.multiarray`, 'scalar');
+    this.tuple([s.dtype, raw]);
+    this.byte(OP.REDUCE);
+    this.objMemo.set(s, this.memoize());
+  }
+
+  private npArray(arr: NpArray): void {
+    const spec = checkWritableArray(arr, this.where());
+    this.global(`${this.numpyModule}.multiarray`, '_reconstruct');
+    this.global('numpy', 'ndarray');
+    this.tuple([0]);
+    this.save(RECONSTRUCT_TYPECODE);
+    this.byte(OP.TUPLE3);
+    this.memoize();
+    this.byte(OP.REDUCE);
+    this.objMemo.set(arr, this.memoize());
+    const data: PickleInput = spec.itemsize === 0 ? (arr.data as PyValue[]) : rawBytesOf(arr);
+    this.tuple([1, new PyTuple(arr.shape as number[]), arr.dtype, false, data]);
+    this.byte(OP.BUILD);
+  }
+}
+
+/** Python's `pickle.encode_long`: minimal little-endian two's complement bytes. */
+function encodeLong(x: bigint): Uint8Array {
+  if (x === 0n) return new Uint8Array(0);
+  const bitLength = (x < 0n ? -x : x).toString(2).length;
+  let nbytes = (bitLength >> 3) + 1;
+  const out = new Uint8Array(nbytes);
+  let u = BigInt.asUintN(nbytes * 8, x);
+  for (let i = 0; i < nbytes; i++) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  if (x < 0n && nbytes > 1 && out[nbytes - 1] === 0xff && (out[nbytes - 2] & 0x80) !== 0) nbytes--;
+  return out.subarray(0, nbytes);
+}
+
+/**
+ * Concatenates opcodes and arguments into raw pickle bytes, for tests that need pickles no writer would make
+ * (hostile globals, bad lengths, truncation). Numbers are single bytes (use `OP.*`), strings are written as
+ * latin1 bytes, arrays and Uint8Arrays verbatim.
+ *
+ * @example rawPickle(OP.PROTO, 2, OP.GLOBAL, 'posix\nsystem\n', OP.SHORT_BINUNICODE, 4, 'true', OP.TUPLE1, OP.REDUCE, OP.STOP)
+ */
+export function rawPickle(...parts: (number | string | Uint8Array | readonly number[])[]): Uint8Array {
+  const chunks: number[] = [];
+  for (const p of parts) {
+    if (typeof p === 'number') chunks.push(p & 0xff);
+    else if (typeof p === 'string') for (let i = 0; i < p.length; i++) chunks.push(p.charCodeAt(i) & 0xff);
+    else chunks.push(...p);
+  }
+  return Uint8Array.from(chunks);
+}
+
+/** Little-endian bytes of an unsigned 32-bit number, for `rawPickle` length fields. */
+export function u32le(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+}

@@ -1,0 +1,859 @@
+/**
+ * One build over the task graph: the planner and the scheduler in a single pass, so a dry run is the
+ * real run with execution stubbed out (same lookups, same decisions, same reasons).
+ *
+ * Algorithm (a ready queue over the DAG, Kahn-style):
+ *  1. Load, batched: every selected task's record (one `getRecords`), the existence of every blob those
+ *     records name (one `hasBlobs`), the stat memo of every input and published file (one
+ *     `getStatMemos`), then one `stat` per file. A file whose stat matches its memo gets the memo's digest
+ *     without being read.
+ *  2. Resolve tasks as their upstream resolves. A task's key needs its upstream's output digests, so a
+ *     task is only decided when all its deps are: a cached dep gives its stored digest at once; an
+ *     executed dep gives the digest of what it produced, and if that is unchanged the task stays fresh
+ *     (early cutoff). Resolution is a synchronous loop: a no-op build creates no promise per task.
+ *  3. Work that needs I/O or user code goes to a pool of `jobs` slots: hashing a task's inputs whose stat
+ *     changed (then deciding), restoring a hit's published files, and executing a stale task.
+ *
+ * Commit protocol of an executed task: inputs are read once and hashed before it runs (those bytes are
+ * what it sees); its previous record is deleted first (batched over the tasks about to start); after it
+ * returns, its inputs are re-stat'ed (a change fails the task, uncommitted); its files are published
+ * (temporary name, then rename, only when the content differs); its blobs then its record go to the
+ * group committer. A failed task commits nothing and its dependents are skipped; other work continues.
+ *
+ * It does not choose targets (`select.ts`), take the lock (`lock.ts`) or render anything.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import v8 from 'node:v8';
+import { sha256, type Digest } from '../cache/digest.js';
+import { blobsOfRecord, RECORD_SCHEMA, type TaskRecord } from '../cache/record.js';
+import type { BlobWrite, CacheStore, StatMemo } from '../cache/store.js';
+import { GroupCommitter } from './committer.js';
+import { InputChangedError, InvalidResultError, MissingInputError, PipelineError } from './errors.js';
+import type {
+  EngineEvent,
+  PlannedAction,
+  PlannedTask,
+  RunStats,
+  TaskOutcome,
+  TaskStatus,
+} from './events.js';
+import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile, type FileStat } from './file-state.js';
+import { diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
+import { outputPath, removeStaleTemporaries, writeFileAtomic } from './publish.js';
+import type { TaskGraph } from './task-graph.js';
+import type { Json, TaskContext, TaskDeclaration, TaskResult } from './task.js';
+
+/** Records are rewritten with a new `usedAt` at most this often (like `relatime`), for GC by age. */
+export const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
+
+export interface BuildOptions {
+  graph: TaskGraph;
+  store: CacheStore;
+  outDir: string;
+  jobs: number;
+  toolVersion: string;
+  /** 1 for every task in scope (targets and their upstream). */
+  selected: Uint8Array;
+  /** 1 for every task to run even if fresh. */
+  forced: Uint8Array;
+  mode: 'run' | 'dry';
+  /** Stop starting new work when aborted; running tasks see it in `ctx.signal`. */
+  signal?: AbortSignal;
+  /** When false, the first failure stops new work (like an abort). Default true. */
+  keepGoing?: boolean;
+  emit?: (event: EngineEvent) => void;
+  commit?: { maxEntries?: number; maxDelayMs?: number };
+  /** The targets as given, for the `planned` event. */
+  targets?: string[];
+}
+
+export interface BuildResult {
+  outcomes: TaskOutcome[];
+  planned: PlannedTask[];
+  interrupted: boolean;
+  stats: RunStats;
+}
+
+type Job = { type: 'decide' | 'exec' | 'restore'; task: number };
+
+/** A file input as read for a run: bytes (null when an optional file is absent) and the stat read. */
+interface InputRead {
+  bytes: Buffer | null;
+  stat: FileStat | undefined;
+  digest: Digest | 'absent';
+}
+
+const enum Phase {
+  Pending,
+  Resolving,
+  Done,
+}
+
+/** Runs one build; see the file header. */
+export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  const build = new Build(options);
+  return build.run();
+}
+
+class Build {
+  readonly #o: BuildOptions;
+  readonly #g: TaskGraph;
+  readonly #dry: boolean;
+  readonly #emit: (event: EngineEvent) => void;
+  readonly #committer: GroupCommitter | undefined;
+  readonly #controller = new AbortController();
+  readonly #stats: RunStats = { filesHashed: 0, filesStatted: 0, blobsRead: 0, commits: 0 };
+
+  // Per task, by index.
+  readonly #record: (TaskRecord | undefined)[];
+  readonly #usable: Uint8Array; // record present and every blob it names exists
+  readonly #stored: Uint8Array; // a record is in the store (must be invalidated before running)
+  readonly #invalidated: Uint8Array;
+  readonly #waiting: Int32Array;
+  readonly #consumers: Int32Array;
+  readonly #phase: Uint8Array;
+  readonly #status: (TaskStatus | undefined)[];
+  readonly #action: (PlannedAction | undefined)[];
+  readonly #unknownOutput: Uint8Array; // dry run: output digest unknown (it would run)
+  readonly #digest: (Digest | undefined)[];
+  readonly #reason: (string | undefined)[];
+  readonly #changes: (Change[] | undefined)[];
+  readonly #error: (string | undefined)[];
+  readonly #restored: (string[] | undefined)[];
+  readonly #notes: (string[] | undefined)[];
+  readonly #readyAt: Float64Array;
+  readonly #ms: Float64Array;
+  readonly #taskPaths: Int32Array[];
+
+  // Per file path.
+  readonly #pathIndex = new Map<string, number>();
+  readonly #paths: string[] = [];
+  #pathStat: (FileStat | undefined | null)[] = []; // null: stat failed (the read will report why)
+  #pathDigest: (Digest | undefined)[] = [];
+
+  readonly #values = new Map<number, Buffer>(); // serialised outputs kept while dependents may need them
+  readonly #preread = new Map<number, InputRead[]>();
+  readonly #ready: number[] = [];
+  #readyHead = 0;
+  readonly #jobs: Job[] = [];
+  #jobsHead = 0;
+  readonly #urgent: Job[] = [];
+  #active = 0;
+  #invalidating = false;
+  #stopping: 'interrupted' | 'failed' | undefined;
+  #fatal: unknown;
+  #wakeResolve: (() => void) | undefined;
+  #woken = false;
+
+  constructor(options: BuildOptions) {
+    this.#o = options;
+    this.#g = options.graph;
+    this.#dry = options.mode === 'dry';
+    this.#emit = this.#dry ? () => {} : (options.emit ?? (() => {}));
+    const n = this.#g.tasks.length;
+    this.#record = new Array(n);
+    this.#usable = new Uint8Array(n);
+    this.#stored = new Uint8Array(n);
+    this.#invalidated = new Uint8Array(n);
+    this.#waiting = new Int32Array(n);
+    this.#consumers = new Int32Array(n);
+    this.#phase = new Uint8Array(n);
+    this.#status = new Array(n);
+    this.#action = new Array(n);
+    this.#unknownOutput = new Uint8Array(n);
+    this.#digest = new Array(n);
+    this.#reason = new Array(n);
+    this.#changes = new Array(n);
+    this.#error = new Array(n);
+    this.#restored = new Array(n);
+    this.#notes = new Array(n);
+    this.#readyAt = new Float64Array(n);
+    this.#ms = new Float64Array(n);
+    this.#taskPaths = new Array(n);
+    this.#committer = this.#dry
+      ? undefined
+      : new GroupCommitter(options.store, {
+          ...options.commit,
+          onCommitted: (ids) => {
+            this.#stats.commits++;
+            this.#emit({ type: 'committed', ids });
+          },
+        });
+  }
+
+  async run(): Promise<BuildResult> {
+    const selectedOrder = this.#g.order.filter((i) => this.#o.selected[i] === 1);
+    await this.#load(selectedOrder);
+    this.#emit({
+      type: 'planned',
+      total: selectedOrder.length,
+      targets: this.#o.targets ?? [],
+      forced: selectedOrder.reduce((n, i) => n + this.#o.forced[i], 0),
+    });
+
+    const onAbort = (): void => this.#stop('interrupted');
+    if (this.#o.signal?.aborted) this.#stop('interrupted');
+    this.#o.signal?.addEventListener('abort', onAbort);
+    try {
+      const now = performance.now();
+      for (const i of selectedOrder) {
+        this.#readyAt[i] = now;
+        if (this.#waiting[i] === 0) this.#ready.push(i);
+      }
+      await this.#loop();
+      if (this.#committer) await this.#committer.flush();
+    } finally {
+      this.#o.signal?.removeEventListener('abort', onAbort);
+    }
+    if (this.#fatal !== undefined) throw this.#fatal;
+    return this.#result(selectedOrder);
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  async #load(order: readonly number[]): Promise<void> {
+    const g = this.#g;
+    const records = await this.#o.store.getRecords(order.map((i) => g.ids[i]));
+    const blobDigests = new Set<Digest>();
+    order.forEach((i, k) => {
+      const record = isRecord(records[k]) ? records[k] : undefined;
+      if (records[k] !== undefined && !record) this.#stored[i] = 1; // unreadable: a miss, deleted before running
+      this.#record[i] = record;
+      if (record) {
+        this.#stored[i] = 1;
+        for (const digest of blobsOfRecord(record)) blobDigests.add(digest);
+      }
+      for (const dep of g.deps[i]) this.#waiting[i]++, this.#consumers[dep]++;
+    });
+    const digestList = [...blobDigests];
+    const present = await this.#o.store.hasBlobs(digestList);
+    const missing = new Set<Digest>();
+    digestList.forEach((digest, k) => {
+      if (!present[k]) missing.add(digest);
+    });
+    for (const i of order) {
+      const record = this.#record[i];
+      if (record && (missing.size === 0 || blobsOfRecord(record).every((d) => !missing.has(d)))) this.#usable[i] = 1;
+    }
+
+    for (const i of order) {
+      const files = g.tasks[i].files;
+      const indices = new Int32Array(files.length);
+      for (let f = 0; f < files.length; f++) indices[f] = this.#pathId(files[f].path);
+      this.#taskPaths[i] = indices;
+      const record = this.#record[i];
+      if (record && this.#usable[i]) {
+        for (const rel of Object.keys(record.output.files)) {
+          const target = outputPath(this.#o.outDir, rel);
+          if ('path' in target) this.#pathId(target.path);
+        }
+      }
+    }
+    const memos = await this.#o.store.getStatMemos(this.#paths);
+    const count = this.#paths.length;
+    this.#pathStat = new Array(count);
+    this.#pathDigest = new Array(count);
+    for (let p = 0; p < count; p++) {
+      let stat: FileStat | undefined | null;
+      try {
+        stat = statFile(this.#paths[p]);
+      } catch {
+        stat = null;
+      }
+      this.#pathStat[p] = stat;
+      const memo = memos[p];
+      if (stat && memo && sameStat(stat, memo)) this.#pathDigest[p] = memo.digest;
+    }
+    this.#stats.filesStatted = count;
+  }
+
+  #pathId(path: string): number {
+    let id = this.#pathIndex.get(path);
+    if (id === undefined) {
+      id = this.#paths.length;
+      this.#paths.push(path);
+      this.#pathIndex.set(path, id);
+    }
+    return id;
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      this.#drain();
+      this.#pump();
+      if (this.#fatal !== undefined && this.#active === 0 && !this.#invalidating) return;
+      const idle = this.#active === 0 && !this.#invalidating && this.#readyHead === this.#ready.length;
+      if (idle && this.#nextJob(false) === undefined) return;
+      await this.#sleep();
+    }
+  }
+
+  #wake(): void {
+    this.#woken = true;
+    this.#wakeResolve?.();
+  }
+
+  async #sleep(): Promise<void> {
+    if (!this.#woken) await new Promise<void>((resolve) => (this.#wakeResolve = resolve));
+    this.#wakeResolve = undefined;
+    this.#woken = false;
+  }
+
+  #stop(why: 'interrupted' | 'failed'): void {
+    this.#stopping ??= why;
+    if (why === 'interrupted') this.#controller.abort(new PipelineError('interrupted', 'usage', 'the run was interrupted'));
+    this.#wake();
+  }
+
+  /** Resolves every ready task; synchronous, so a no-op build is a plain loop. */
+  #drain(): void {
+    while (this.#readyHead < this.#ready.length) this.#resolve(this.#ready[this.#readyHead++]);
+  }
+
+  #nextJob(take: boolean): Job | undefined {
+    if (this.#urgent.length > 0) return take ? this.#urgent.shift() : this.#urgent[0];
+    if (this.#jobsHead < this.#jobs.length) return take ? this.#jobs[this.#jobsHead++] : this.#jobs[this.#jobsHead];
+    return undefined;
+  }
+
+  #pump(): void {
+    if (this.#committer?.error !== undefined) this.#fatal ??= this.#committer.error;
+    while (this.#active < this.#o.jobs && this.#fatal === undefined) {
+      const job = this.#nextJob(false);
+      if (!job) return;
+      if (this.#stopping) {
+        this.#nextJob(true);
+        this.#skip(job.task, this.#stopping === 'interrupted' ? 'interrupted' : 'not started: an earlier task failed');
+        continue;
+      }
+      if (job.type === 'exec' && this.#stored[job.task] && !this.#invalidated[job.task]) {
+        if (!this.#invalidating) this.#invalidate();
+        return;
+      }
+      this.#nextJob(true);
+      this.#active++;
+      this.#start(job).then(
+        () => {
+          this.#active--;
+          this.#wake();
+        },
+        (error: unknown) => {
+          this.#fatal ??= error;
+          this.#active--;
+          this.#wake();
+        },
+      );
+    }
+  }
+
+  /** Deletes the records of every queued task about to run, as one batch, before any of them starts. */
+  #invalidate(): void {
+    const tasks: number[] = [];
+    const collect = (job: Job): void => {
+      if (job.type === 'exec' && this.#stored[job.task] && !this.#invalidated[job.task]) tasks.push(job.task);
+    };
+    this.#urgent.forEach(collect);
+    for (let k = this.#jobsHead; k < this.#jobs.length; k++) collect(this.#jobs[k]);
+    this.#invalidating = true;
+    this.#o.store.deleteRecords(tasks.map((i) => this.#g.ids[i])).then(
+      () => {
+        for (const i of tasks) this.#invalidated[i] = 1;
+        this.#invalidating = false;
+        this.#wake();
+      },
+      (error: unknown) => {
+        this.#fatal ??= error;
+        this.#invalidating = false;
+        this.#wake();
+      },
+    );
+  }
+
+  async #start(job: Job): Promise<void> {
+    switch (job.type) {
+      case 'decide':
+        return this.#decideAfterHashing(job.task);
+      case 'restore':
+        return this.#restore(job.task);
+      case 'exec':
+        return this.#exec(job.task);
+      default: {
+        const never: never = job.type;
+        throw new Error(`unknown job ${String(never)}`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- deciding
+
+  #resolve(i: number): void {
+    this.#phase[i] = Phase.Resolving;
+    const g = this.#g;
+    for (const dep of g.deps[i]) {
+      const status = this.#status[dep];
+      if (status === 'failed' || status === 'skipped') {
+        this.#skip(i, `upstream ${g.ids[dep]} ${status === 'failed' ? 'failed' : 'was skipped'}`);
+        return;
+      }
+    }
+    if (this.#o.forced[i]) return this.#toRun(i, [{ field: 'forced' }]);
+    if (!this.#usable[i]) {
+      return this.#toRun(i, [{ field: 'record', detail: this.#record[i] ? 'outputs-missing' : 'absent' }]);
+    }
+    const task = g.tasks[i];
+    const paths = this.#taskPaths[i];
+    let needsHashing = false;
+    for (let f = 0; f < paths.length; f++) {
+      const p = paths[f];
+      const stat = this.#pathStat[p];
+      if (stat === undefined) {
+        if (!task.files[f].optional) {
+          return this.#toRun(i, [{ field: 'missing-input', name: task.files[f].name, path: this.#paths[p] }]);
+        }
+      } else if (this.#pathDigest[p] === undefined) needsHashing = true;
+    }
+    if (needsHashing) {
+      this.#jobs.push({ type: 'decide', task: i });
+      return;
+    }
+    this.#decide(i, this.#currentFileDigests(i));
+  }
+
+  #currentFileDigests(i: number): (Digest | 'absent')[] {
+    const paths = this.#taskPaths[i];
+    const out = new Array<Digest | 'absent'>(paths.length);
+    for (let f = 0; f < paths.length; f++) {
+      const p = paths[f];
+      out[f] = this.#pathStat[p] === undefined ? 'absent' : this.#pathDigest[p]!;
+    }
+    return out;
+  }
+
+  #fingerprint(i: number, fileDigests: readonly (Digest | 'absent')[], assumePrevious: boolean): Fingerprint {
+    const g = this.#g;
+    const task = g.tasks[i];
+    const deps = g.deps[i];
+    const depIds = new Array<string>(deps.length);
+    const depDigests = new Array<Digest>(deps.length);
+    const previous = this.#record[i]?.deps;
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k];
+      depIds[k] = g.ids[d];
+      depDigests[k] =
+        assumePrevious && this.#unknownOutput[d] ? (previous?.[g.ids[d]] ?? this.#record[d]?.output.digest ?? 'unknown') : this.#digest[d]!;
+    }
+    const files = task.files.map((file, f) => ({ name: file.name, path: file.path, digest: fileDigests[f] }));
+    return makeFingerprint(task, files, depIds, depDigests);
+  }
+
+  /** Decides a task whose input digests are all known: hit, or run with the reasons. */
+  #decide(i: number, fileDigests: readonly (Digest | 'absent')[]): void {
+    const g = this.#g;
+    const record = this.#record[i]!;
+    const unknownDeps = this.#dry ? g.deps[i].filter((d) => this.#unknownOutput[d]) : [];
+    const current = this.#fingerprint(i, fileDigests, unknownDeps.length > 0);
+    if (current.key !== record.key || record.schema !== RECORD_SCHEMA) {
+      this.#toRun(i, diffFingerprint(record, current, new Set(unknownDeps.map((d) => g.ids[d]))));
+      return;
+    }
+    if (unknownDeps.length > 0) {
+      // Dry run: fresh on its own, but an upstream would re-run first and might change its output.
+      const changes: Change[] = unknownDeps.map((d) => ({ field: 'dep', id: g.ids[d], old: record.deps[g.ids[d]], new: 'unknown' }));
+      this.#plan(i, 'run-if-upstream-changes', changes);
+      return;
+    }
+    this.#hit(i, record);
+  }
+
+  async #decideAfterHashing(i: number): Promise<void> {
+    let reads: InputRead[];
+    try {
+      reads = this.#readInputs(i);
+    } catch (error) {
+      // Reading failed: the execution path reads again and reports it as this task's failure.
+      this.#toRun(i, [], `cannot read its inputs: ${(error as Error).message}`);
+      return;
+    }
+    this.#preread.set(i, reads);
+    const missing = reads.findIndex((r, f) => r.bytes === null && !this.#g.tasks[i].files[f].optional);
+    if (missing >= 0) {
+      const file = this.#g.tasks[i].files[missing];
+      this.#toRun(i, [{ field: 'missing-input', name: file.name, path: file.path }]);
+    } else {
+      this.#decide(i, reads.map((r) => r.digest));
+    }
+    // Keep the bytes only for a task queued to execute (the read-once rule); a hit or a plan drops them.
+    if (this.#dry || this.#phase[i] === Phase.Done) this.#preread.delete(i);
+  }
+
+  #hit(i: number, record: TaskRecord): void {
+    if (!this.#dry) {
+      for (const [rel, digest] of Object.entries(record.output.files)) {
+        const target = outputPath(this.#o.outDir, rel);
+        const p = 'path' in target ? this.#pathIndex.get(target.path) : undefined;
+        if (p === undefined || !this.#pathStat[p] || this.#pathDigest[p] !== digest) {
+          this.#preread.delete(i);
+          this.#jobs.push({ type: 'restore', task: i });
+          return;
+        }
+      }
+    }
+    this.#finishCached(i, record);
+  }
+
+  #finishCached(i: number, record: TaskRecord, restored?: string[]): void {
+    this.#digest[i] = record.output.digest;
+    if (this.#dry) {
+      this.#plan(i, 'fresh', []);
+      return;
+    }
+    const now = Date.now();
+    if (!(now - (record.usedAt ?? 0) < TOUCH_INTERVAL_MS)) this.#committer!.touch({ ...record, usedAt: now });
+    this.#status[i] = 'cached';
+    if (restored && restored.length > 0) {
+      this.#restored[i] = restored;
+      this.#reason[i] = `restored ${restored.join(', ')} from the cache`;
+    }
+    this.#finish(i);
+  }
+
+  /** The task must run: in a dry run that is the answer; otherwise queue it. */
+  #toRun(i: number, changes: Change[], reason?: string): void {
+    if (this.#dry) {
+      this.#plan(i, 'run', changes, reason);
+      return;
+    }
+    this.#queueExec(i, changes, reason);
+  }
+
+  #queueExec(i: number, changes: Change[], reason?: string): void {
+    this.#changes[i] = changes;
+    this.#reason[i] = reason ?? summarizeChanges(changes);
+    // After hashing (a decide job), run next so the bytes read are not held long.
+    (this.#preread.has(i) ? this.#urgent : this.#jobs).push({ type: 'exec', task: i });
+  }
+
+  #plan(i: number, action: PlannedAction, changes: Change[], reason?: string): void {
+    this.#action[i] = action;
+    this.#changes[i] = changes;
+    this.#reason[i] = reason ?? summarizeChanges(changes);
+    if (action !== 'fresh') this.#unknownOutput[i] = 1;
+    this.#finish(i);
+  }
+
+  #skip(i: number, reason: string): void {
+    this.#preread.delete(i);
+    if (this.#dry) {
+      this.#plan(i, 'run', [], reason);
+      return;
+    }
+    this.#status[i] = 'skipped';
+    this.#reason[i] = reason;
+    this.#finish(i);
+  }
+
+  #finish(i: number): void {
+    const g = this.#g;
+    this.#phase[i] = Phase.Done;
+    const now = performance.now();
+    this.#ms[i] = now - this.#readyAt[i];
+    if (!this.#dry) {
+      this.#emit({
+        type: 'task-end',
+        id: g.ids[i],
+        kind: g.tasks[i].kind,
+        status: this.#status[i]!,
+        ms: Math.round(this.#ms[i]),
+        ...(this.#reason[i] !== undefined && { reason: this.#reason[i] }),
+        ...(this.#error[i] !== undefined && { error: this.#error[i] }),
+        ...(this.#restored[i] !== undefined && { restored: this.#restored[i] }),
+        ...(this.#notes[i] !== undefined && this.#notes[i]!.length > 0 && { notes: this.#notes[i] }),
+      });
+    }
+    for (const dep of g.deps[i]) {
+      if (--this.#consumers[dep] <= 0) this.#values.delete(dep);
+    }
+    for (const next of g.dependents[i]) {
+      if (this.#o.selected[next] && --this.#waiting[next] === 0) {
+        this.#readyAt[next] = now;
+        this.#ready.push(next);
+      }
+    }
+    if (this.#status[i] === 'failed' && this.#o.keepGoing === false) this.#stop('failed');
+  }
+
+  // ---------------------------------------------------------------- reading inputs
+
+  #readInputs(i: number): InputRead[] {
+    const task = this.#g.tasks[i];
+    const paths = this.#taskPaths[i];
+    const memos: [string, StatMemo][] = [];
+    const reads = task.files.map((file, f): InputRead => {
+      const read = readFileWithStat(file.path);
+      const p = paths[f];
+      if (!read) {
+        this.#pathStat[p] = undefined;
+        return { bytes: null, stat: undefined, digest: 'absent' };
+      }
+      this.#stats.filesHashed++;
+      const digest = sha256(read.bytes);
+      this.#pathStat[p] = read.stat;
+      this.#pathDigest[p] = digest;
+      if (isMemoizable(read.stat)) memos.push([file.path, memoOf(read.stat, digest)]);
+      return { bytes: read.bytes, stat: read.stat, digest };
+    });
+    if (memos.length > 0) this.#committer?.addMemos(memos);
+    return reads;
+  }
+
+  // ---------------------------------------------------------------- executing
+
+  async #exec(i: number): Promise<void> {
+    const g = this.#g;
+    const task = g.tasks[i];
+    this.#readyAt[i] = performance.now();
+    this.#emit({ type: 'task-start', id: g.ids[i], kind: task.kind, reason: this.#reason[i] ?? '' });
+    try {
+      const { digest, record } = await this.#execute(i);
+      this.#digest[i] = digest;
+      this.#status[i] = 'executed';
+      this.#notes[i] = record.notes;
+    } catch (error) {
+      this.#preread.delete(i);
+      this.#status[i] = 'failed';
+      this.#error[i] = describeTaskError(g.ids[i], error);
+    }
+    this.#finish(i);
+  }
+
+  /** Runs a task and queues its commit; throws (uncommitted) on any failure. */
+  async #execute(i: number): Promise<{ digest: Digest; record: TaskRecord }> {
+    const g = this.#g;
+    const task = g.tasks[i];
+    const id = g.ids[i];
+    const startedAt = performance.now();
+    const upstream = await this.#loadUpstream(i);
+    const reads = this.#preread.get(i) ?? this.#readInputs(i);
+    this.#preread.delete(i);
+    const files = new Map<string, Buffer | null>();
+    task.files.forEach((file, f) => {
+      if (reads[f].bytes === null && !file.optional) throw new MissingInputError(id, file.path, file.name);
+      files.set(file.name, reads[f].bytes);
+    });
+    const fingerprint = this.#fingerprint(i, reads.map((r) => r.digest), false);
+    const notes: string[] = [];
+    const ctx: TaskContext = {
+      id,
+      params: task.params,
+      files,
+      upstream,
+      signal: this.#controller.signal,
+      note: (message: string) => void notes.push(String(message)),
+    };
+    const result = await task.run(ctx);
+    const { valueBytes, outFiles } = encodeResult(id, result);
+    for (let f = 0; f < task.files.length; f++) {
+      if (!sameStat(reads[f].stat, statFile(task.files[f].path))) throw new InputChangedError(id, task.files[f].path);
+    }
+    const digest = sha256(valueBytes);
+    const blobs: BlobWrite[] = [{ digest, bytes: valueBytes }];
+    const published: Record<string, Digest> = {};
+    for (const [rel, bytes] of outFiles) {
+      const target = outputPath(this.#o.outDir, rel);
+      if (!('path' in target)) throw new InvalidResultError(id, target.problem);
+      const fileDigest = sha256(bytes);
+      published[rel] = fileDigest;
+      blobs.push({ digest: fileDigest, bytes });
+      if (!sameContent(target.path, bytes)) await writeFileAtomic(target.path, bytes);
+      await removeStaleTemporaries(target.path);
+    }
+    const now = Date.now();
+    const record: TaskRecord = {
+      schema: RECORD_SCHEMA,
+      toolVersion: this.#o.toolVersion,
+      id,
+      kind: task.kind,
+      codeVersion: task.codeVersion,
+      params: task.params as Json,
+      files: fingerprint.files,
+      deps: fingerprint.deps,
+      key: fingerprint.key,
+      output: { digest, size: valueBytes.byteLength, files: published },
+      notes,
+      durationMs: Math.round(performance.now() - startedAt),
+      finishedAt: new Date(now).toISOString(),
+      usedAt: now,
+    };
+    this.#committer!.addResult(record, blobs);
+    this.#record[i] = record;
+    this.#stored[i] = 1;
+    this.#invalidated[i] = 0;
+    if (this.#consumers[i] > 0) this.#values.set(i, valueBytes);
+    return { digest, record };
+  }
+
+  /**
+   * Decoded outputs of a task's upstream. Values produced in this run are decoded from the same bytes
+   * that were stored, so a task sees identical input whether its upstream ran now or came from the cache.
+   * A stored blob found missing or corrupt here makes that upstream run again.
+   */
+  async #loadUpstream(i: number): Promise<Map<string, unknown>> {
+    const g = this.#g;
+    const deps = g.deps[i];
+    const needed = deps.filter((d) => !this.#values.has(d));
+    if (needed.length > 0) {
+      const read = await this.#o.store.getBlobs(needed.map((d) => this.#digest[d]!));
+      this.#stats.blobsRead += read.found.size;
+      for (const d of needed) {
+        const bytes = read.found.get(this.#digest[d]!);
+        if (bytes) this.#values.set(d, bytes);
+        else await this.#rebuild(d, read.corrupt.includes(this.#digest[d]!) ? 'corrupt' : 'missing');
+      }
+    }
+    const upstream = new Map<string, unknown>();
+    for (const d of deps) upstream.set(g.ids[d], v8.deserialize(this.#values.get(d)!));
+    return upstream;
+  }
+
+  /** Re-runs a resolved upstream whose stored output could not be read back. */
+  async #rebuild(d: number, why: 'corrupt' | 'missing'): Promise<void> {
+    const id = this.#g.ids[d];
+    this.#emit({ type: 'warning', id, message: `stored output of ${id} is ${why} in the cache; running it again` });
+    if (this.#stored[d]) await this.#o.store.deleteRecords([id]);
+    this.#stored[d] = 0;
+    this.#preread.delete(d);
+    const before = this.#digest[d];
+    this.#consumers[d]++; // keep the rebuilt value for the task that asked for it
+    try {
+      const { digest } = await this.#execute(d);
+      this.#digest[d] = digest;
+      this.#status[d] = 'executed';
+      this.#reason[d] = `stored output was ${why}; rebuilt`;
+      if (before !== digest) {
+        this.#emit({ type: 'warning', id, message: `${id} produced a different output when rebuilt; tasks already resolved against the old one refresh next run` });
+      }
+      this.#emit({ type: 'task-end', id, kind: this.#g.tasks[d].kind, status: 'executed', ms: 0, reason: this.#reason[d] });
+    } catch (error) {
+      throw new PipelineError('upstream-rebuild-failed', 'task', `upstream ${id} had to be rebuilt (stored output ${why}) and failed: ${describeTaskError(id, error)}`);
+    } finally {
+      this.#consumers[d]--;
+    }
+  }
+
+  // ---------------------------------------------------------------- restoring published files
+
+  async #restore(i: number): Promise<void> {
+    const record = this.#record[i]!;
+    const toRestore: [string, string, Digest][] = [];
+    const memos: [string, StatMemo][] = [];
+    for (const [rel, digest] of Object.entries(record.output.files)) {
+      const target = outputPath(this.#o.outDir, rel);
+      if (!('path' in target)) continue;
+      const read = readFileWithStat(target.path);
+      if (read) {
+        this.#stats.filesHashed++;
+        const current = sha256(read.bytes);
+        if (current === digest) {
+          if (isMemoizable(read.stat)) memos.push([target.path, memoOf(read.stat, digest)]);
+          continue;
+        }
+      }
+      toRestore.push([rel, target.path, digest]);
+    }
+    if (memos.length > 0) this.#committer!.addMemos(memos);
+    if (toRestore.length > 0) {
+      const blobs = await this.#o.store.getBlobs(toRestore.map(([, , digest]) => digest));
+      this.#stats.blobsRead += blobs.found.size;
+      if (blobs.missing.length > 0 || blobs.corrupt.length > 0) {
+        const why = blobs.corrupt.length > 0 ? 'corrupt' : 'missing';
+        this.#emit({ type: 'warning', id: this.#g.ids[i], message: `a published file of ${this.#g.ids[i]} is ${why} in the cache; running the task again` });
+        this.#queueExec(i, [{ field: 'record', detail: 'outputs-missing' }], `stored output file ${why}; rebuilding`);
+        return;
+      }
+      for (const [, path, digest] of toRestore) await writeFileAtomic(path, blobs.found.get(digest)!);
+    }
+    this.#finishCached(i, record, toRestore.map(([rel]) => rel));
+  }
+
+  // ---------------------------------------------------------------- result
+
+  #result(order: readonly number[]): BuildResult {
+    const g = this.#g;
+    const outcomes: TaskOutcome[] = [];
+    const planned: PlannedTask[] = [];
+    for (const i of order) {
+      if (this.#dry) {
+        planned.push({
+          id: g.ids[i],
+          kind: g.tasks[i].kind,
+          action: this.#action[i] ?? 'run',
+          reason: this.#reason[i] ?? '',
+          changes: this.#changes[i] ?? [],
+        });
+        continue;
+      }
+      outcomes.push({
+        id: g.ids[i],
+        kind: g.tasks[i].kind,
+        status: this.#status[i] ?? 'skipped',
+        ms: Math.round(this.#ms[i]),
+        ...(this.#reason[i] !== undefined && { reason: this.#reason[i] }),
+        ...(this.#error[i] !== undefined && { error: this.#error[i] }),
+        ...(this.#restored[i] !== undefined && { restored: this.#restored[i] }),
+        ...(this.#notes[i] !== undefined && this.#notes[i]!.length > 0 && { notes: this.#notes[i] }),
+      });
+    }
+    return { outcomes, planned, interrupted: this.#stopping === 'interrupted', stats: this.#stats };
+  }
+}
+
+/** A stored record with the fields the engine reads (an older or damaged layout is treated as a miss). */
+function isRecord(value: unknown): value is TaskRecord {
+  const r = value as TaskRecord | undefined;
+  return (
+    typeof r === 'object' && r !== null && typeof r.key === 'string' && typeof r.output?.digest === 'string' &&
+    typeof r.output.files === 'object' && typeof r.files === 'object' && typeof r.deps === 'object'
+  );
+}
+
+/** Serialises a run function's result, with a clear error when it is not storable. */
+function encodeResult(id: string, result: TaskResult): { valueBytes: Buffer; outFiles: [string, Uint8Array][] } {
+  if (result === null || typeof result !== 'object' || !('value' in result)) {
+    throw new InvalidResultError(id, 'expected an object { value, files? }');
+  }
+  let valueBytes: Buffer;
+  try {
+    valueBytes = v8.serialize(result.value);
+  } catch (error) {
+    throw new InvalidResultError(id, `the value cannot be serialised (${(error as Error).message}); return plain data, arrays, typed arrays and Maps`);
+  }
+  const outFiles: [string, Uint8Array][] = [];
+  if (result.files !== undefined) {
+    if (result.files === null || typeof result.files !== 'object') throw new InvalidResultError(id, 'files must be an object of relative path → bytes');
+    for (const [rel, bytes] of Object.entries(result.files)) {
+      if (!(bytes instanceof Uint8Array)) throw new InvalidResultError(id, `file ${rel} is not a Uint8Array`);
+      outFiles.push([rel, bytes]);
+    }
+  }
+  return { valueBytes, outFiles };
+}
+
+/** True if the file at `path` already holds exactly `bytes` (so publishing would change nothing). */
+function sameContent(path: string, bytes: Uint8Array): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats || !stats.isFile() || stats.size !== bytes.byteLength) return false;
+  return readFileSync(path).equals(bytes);
+}
+
+/** The message of a failed task: typed errors keep theirs; others get the task id (and file, if known). */
+export function describeTaskError(id: string, error: unknown): string {
+  if (error instanceof PipelineError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  const file = (error as { file?: unknown } | null)?.file;
+  const where = typeof file === 'string' && !message.includes(file) ? ` (file ${file})` : '';
+  return message.includes(id) ? `${message}${where}` : `task ${id} failed: ${message}${where}`;
+}
+
+export type { TaskDeclaration };

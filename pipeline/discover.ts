@@ -1,0 +1,95 @@
+/**
+ * Discovery: turns a pipeline definition into the task graph.
+ *
+ * One fast-glob pass per partitioned kind (never one per task), each match offered to the kind's
+ * `partition` function; matches it declines are kept as `SkippedMatch`es so they can be reported
+ * (count, first examples, reason), never silently dropped. Then the fixed tasks and the partitions go
+ * to `buildTaskGraph`, which expands dependency globs and checks the graph.
+ */
+import { existsSync } from 'node:fs';
+import fg from 'fast-glob';
+import { InvalidTaskError, PipelineError } from './errors.js';
+import { buildTaskGraph, type TaskGraph } from './task-graph.js';
+import type { PipelineDefinition, TaskDeclaration } from './task.js';
+
+/** A glob match its kind's `partition` function declined. */
+export interface SkippedMatch {
+  kind: string;
+  /** The match, relative to the kind's discovery root. */
+  match: string;
+  reason: string;
+}
+
+/** Skipped matches grouped by kind and reason. */
+export interface SkippedSummary {
+  kind: string;
+  reason: string;
+  count: number;
+  /** The first few matches, sorted. */
+  examples: string[];
+}
+
+export interface LoadedPipeline {
+  graph: TaskGraph;
+  skipped: SkippedMatch[];
+  /** Number of tasks per kind. */
+  counts: Record<string, number>;
+}
+
+/** Globs every partitioned kind, builds and checks the task graph. */
+export async function loadPipeline(definition: PipelineDefinition): Promise<LoadedPipeline> {
+  const tasks: TaskDeclaration[] = [...definition.tasks];
+  const partitionedIds = new Set<string>();
+  const skipped: SkippedMatch[] = [];
+  for (const kind of definition.partitioned) {
+    const { cwd, pattern, onlyDirectories } = kind.discover;
+    if (!existsSync(cwd)) {
+      throw new PipelineError(
+        'discovery-root-missing',
+        'config',
+        `the discovery root of ${kind.kind} tasks does not exist: ${cwd}. Point the configuration at the raw data folder.`,
+      );
+    }
+    const matches = await fg(pattern, {
+      cwd,
+      onlyDirectories: onlyDirectories ?? false,
+      onlyFiles: !(onlyDirectories ?? false),
+      dot: false,
+      unique: true,
+    });
+    matches.sort();
+    for (const match of matches) {
+      let outcome: TaskDeclaration | { skip: string };
+      try {
+        outcome = kind.partition(match);
+      } catch (error) {
+        throw new InvalidTaskError(`${kind.kind}:?`, `partition() failed on ${match} (under ${cwd}): ${(error as Error).message}`);
+      }
+      if ('skip' in outcome) skipped.push({ kind: kind.kind, match, reason: outcome.skip });
+      else {
+        tasks.push(outcome);
+        partitionedIds.add(outcome.id);
+      }
+    }
+  }
+  const graph = buildTaskGraph(tasks, partitionedIds);
+  const counts: Record<string, number> = {};
+  for (const task of tasks) counts[task.kind] = (counts[task.kind] ?? 0) + 1;
+  return { graph, skipped, counts };
+}
+
+/** Groups skipped matches by kind and reason, with the first `examples` matches of each. */
+export function summarizeSkipped(skipped: readonly SkippedMatch[], examples = 3): SkippedSummary[] {
+  const groups = new Map<string, SkippedSummary>();
+  for (const s of skipped) {
+    const key = `${s.kind}\u0000${s.reason}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { kind: s.kind, reason: s.reason, count: 0, examples: [] };
+      groups.set(key, group);
+    }
+    group.count++;
+    if (group.examples.length < examples) group.examples.push(s.match);
+  }
+  return [...groups.values()];
+}

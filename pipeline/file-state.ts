@@ -1,0 +1,84 @@
+/**
+ * File identity and reading for input hashing.
+ *
+ * A file's content is the only truth; its stat (size, mtimeNs, ctimeNs, inode) is a hint that lets an
+ * unchanged file skip re-hashing. The hint is only trusted when every field matches the memo, and a memo
+ * is only written for a file whose mtime is older than {@link RACY_WINDOW_NS}: a file written within the
+ * file system's timestamp granularity of our read could change again without its mtime changing (git's
+ * "racily clean" problem), so such a file is hashed again next time. (ctime is compared but not required
+ * to be old: any later write moves mtime past the memo, and setting mtime back moves ctime.)
+ *
+ * Reads are synchronous on purpose: inputs are small files (a few kilobytes), for which the four
+ * thread-pool round trips of an async read cost more than the read; the event loop is blocked for
+ * microseconds per file.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
+import type { StatMemo } from '../cache/store.js';
+
+/** What identifies a file's version without reading it. */
+export interface FileStat {
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+}
+
+/** Files modified less than this long before we read them are not memoised (2 s covers FAT and HFS+). */
+export const RACY_WINDOW_NS = 2_000_000_000n;
+
+function toFileStat(stats: BigIntStats): FileStat {
+  return { size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino };
+}
+
+/** Stat of a path, `undefined` if it does not exist. */
+export function statFile(path: string): FileStat | undefined {
+  const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return stats ? toFileStat(stats) : undefined;
+}
+
+/** True if two stats describe the same file version. */
+export function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
+}
+
+/** Whether a memo for this stat may be written now (the file is outside the racy window). */
+export function isMemoizable(stat: FileStat, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): boolean {
+  return nowNs - stat.mtimeNs >= RACY_WINDOW_NS;
+}
+
+/** The memo for a file: its stat and digest. */
+export function memoOf(stat: FileStat, digest: string): StatMemo {
+  return { ...stat, digest };
+}
+
+/**
+ * Reads a file through one descriptor and returns its bytes with the stat of that same descriptor, taken
+ * before reading. Exactly the stat's size is read: a file that changes during the read ends up with a
+ * stat that no longer matches, so the change is seen by the post-run check and by the next run.
+ * Returns `undefined` if the file does not exist.
+ */
+export function readFileWithStat(path: string): { bytes: Buffer; stat: FileStat } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    if (!stats.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR' });
+    const size = Number(stats.size);
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const n = readSync(fd, bytes, filled, size - filled, null);
+      if (n === 0) break;
+      filled += n;
+    }
+    return { bytes: filled === size ? bytes : bytes.subarray(0, filled), stat: toFileStat(stats) };
+  } finally {
+    closeSync(fd);
+  }
+}

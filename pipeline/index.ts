@@ -1,0 +1,45 @@
+/**
+ * The engine's public API, for `tasks/` and `cli/`. Everything else in `pipeline/` is internal.
+ */
+export type { FileInput, Json, PartitionedKind, PipelineDefinition, TaskContext, TaskDeclaration, TaskResult } from './task.js';
+export { openEngine } from './engine.js';
+export type { CleanOptions, CleanReport, Engine, EngineOptions, Explanation, RunOptions, TaskState } from './engine.js';
+export type {
+  DryRunResult,
+  EngineEvent,
+  EngineListener,
+  PlannedAction,
+  PlannedTask,
+  RunResult,
+  RunStats,
+  RunSummary,
+  TaskOutcome,
+  TaskStatus,
+  TaskSummary,
+} from './events.js';
+export type { SkippedMatch, SkippedSummary } from './discover.js';
+export type { Change } from './fingerprint.js';
+export { describeChange } from './fingerprint.js';
+export { GRAPH_FORMATS, type GraphFormat } from './graph-render.js';
+export { createLogger, logEvent, type Logger, type LoggerOptions } from './logger.js';
+export {
+  CycleError,
+  DuplicateTaskError,
+  InputChangedError,
+  InvalidResultError,
+  InvalidTaskError,
+  LockedError,
+  MissingInputError,
+  PipelineError,
+  UnknownDependencyError,
+  UnknownTargetError,
+  UnknownTaskError,
+  type ErrorCategory,
+  type LockHolder,
+} from './errors.js';
+export type { TaskGraph } from './task-graph.js';
+export type { CacheStore } from '../cache/store.js';
+export { KeyvCacheStore, type KeyvCacheStoreOptions } from '../cache/keyv-store.js';
+export { openDefaultStore } from '../cache/default-store.js';
+export type { GcOptions, GcReport } from '../cache/gc.js';
+export { CacheStoreError, StoreWriteError, StoreCapabilityError } from '../cache/errors.js';

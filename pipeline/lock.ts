@@ -1,0 +1,111 @@
+/**
+ * The project lock: one writer per cache directory at a time.
+ *
+ * proper-lockfile gives an atomic lock (a `mkdir`) with mtime heartbeats, so a lock whose holder died on
+ * another host goes stale after `staleMs`. Next to it we keep a small holder file (pid, host, command,
+ * start time) so a refused run can name who holds the lock, and so a lock left by a process that was
+ * killed on this host (SIGKILL leaves no chance to clean up) is recovered at once: its pid is gone.
+ *
+ * Read-only commands (`status`, `explain`, `graph`) do not take it: SQLite's WAL lets them read while a
+ * run writes.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
+import { LockedError, type LockHolder } from './errors.js';
+
+export interface LockOptions {
+  /** Wait for the holder to finish instead of failing with `LockedError`. */
+  wait?: boolean;
+  /** Stop waiting when aborted. */
+  signal?: AbortSignal;
+  /** A lock whose heartbeat is older than this is stale (default 60 s; heartbeats every staleMs / 4). */
+  staleMs?: number;
+  /** How often a waiting run retries (default 250 ms). */
+  pollMs?: number;
+  /** Recorded in the holder file (default: this process's argv). */
+  command?: string;
+  /** Called if the lock is lost while held (the holder was suspended past `staleMs` and another run took it). */
+  onCompromised?: (error: Error) => void;
+}
+
+export interface ProjectLock {
+  readonly holder: LockHolder;
+  release(): Promise<void>;
+}
+
+const LOCK_DIR = 'mdpipe.lock';
+const HOLDER_FILE = 'mdpipe.lock.holder.json';
+
+/** Who holds the lock of `cacheDir`, if the holder file says. */
+export function readLockHolder(cacheDir: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(readFileSync(join(cacheDir, HOLDER_FILE), 'utf8')) as LockHolder;
+    return typeof holder?.pid === 'number' ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock of `cacheDir` (created if needed).
+ * @throws LockedError when another live process holds it and `wait` is false
+ */
+export async function acquireProjectLock(cacheDir: string, options: LockOptions = {}): Promise<ProjectLock> {
+  mkdirSync(cacheDir, { recursive: true });
+  const lockfilePath = join(cacheDir, LOCK_DIR);
+  const stale = Math.max(options.staleMs ?? 60_000, 2_000);
+  for (;;) {
+    try {
+      const release = await lockfile.lock(cacheDir, {
+        lockfilePath,
+        realpath: false,
+        stale,
+        update: Math.max(1_000, Math.floor(stale / 4)),
+        retries: 0,
+        onCompromised: options.onCompromised ?? (() => {}),
+      });
+      const holder: LockHolder = {
+        pid: process.pid,
+        host: hostname(),
+        command: options.command ?? process.argv.slice(1).join(' '),
+        startedAt: new Date().toISOString(),
+      };
+      const holderPath = join(cacheDir, HOLDER_FILE);
+      const temporary = `${holderPath}.tmp-${process.pid}`;
+      writeFileSync(temporary, JSON.stringify(holder));
+      renameSync(temporary, holderPath);
+      return {
+        holder,
+        release: async () => {
+          const current = readLockHolder(cacheDir);
+          if (current?.pid === holder.pid && current.startedAt === holder.startedAt) rmSync(holderPath, { force: true });
+          await release().catch(() => {});
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    }
+    const holder = readLockHolder(cacheDir);
+    if (holder && holder.host === hostname() && !processIsAlive(holder.pid)) {
+      // Left by a process that died without releasing it (SIGKILL, power loss): take it over.
+      rmSync(lockfilePath, { recursive: true, force: true });
+      rmSync(join(cacheDir, HOLDER_FILE), { force: true });
+      continue;
+    }
+    if (!options.wait) throw new LockedError(cacheDir, holder);
+    if (options.signal?.aborted) throw new LockedError(cacheDir, holder);
+    await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => {});
+  }
+}

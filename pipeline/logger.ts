@@ -1,0 +1,89 @@
+/**
+ * The logger factory: pino, human-readable (pino-pretty, in this process) on a terminal, JSON lines
+ * otherwise. Logs go to stderr by default so stdout stays free for `--json` output.
+ */
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+import type { EngineEvent } from './events.js';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  /** `pretty` for people, `json` for machines. Default: `pretty` when the destination is a terminal. */
+  format?: 'pretty' | 'json';
+  level?: LevelWithSilent;
+  /** A file descriptor or a writable stream; default stderr (fd 2). */
+  destination?: number | NodeJS.WritableStream;
+}
+
+/** Creates the logger the CLI and the engine share. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? 2;
+  const isTty =
+    typeof destination === 'number'
+      ? destination === 2
+        ? process.stderr.isTTY === true
+        : destination === 1 && process.stdout.isTTY === true
+      : (destination as { isTTY?: boolean }).isTTY === true;
+  const format = options.format ?? (isTty ? 'pretty' : 'json');
+  const level = options.level ?? 'info';
+  if (format === 'pretty') {
+    const stream = pretty({
+      destination: destination as number | NodeJS.WritableStream as never,
+      colorize: isTty,
+      sync: true,
+      ignore: 'pid,hostname',
+      translateTime: 'SYS:HH:MM:ss',
+    });
+    return pino({ level, base: undefined }, stream);
+  }
+  const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
+  return pino({ level, base: undefined }, stream);
+}
+
+/** Logs an engine event at a level that suits it (failures as errors, cached tasks as debug). */
+export function logEvent(logger: Logger, event: EngineEvent): void {
+  switch (event.type) {
+    case 'discovered':
+      logger.debug({ tasks: event.tasks, counts: event.counts }, 'discovered tasks');
+      for (const s of event.skipped) {
+        logger.warn(
+          { kind: s.kind, count: s.count, examples: s.examples },
+          `skipped ${s.count} ${s.kind} match${s.count === 1 ? '' : 'es'}: ${s.reason} (e.g. ${s.examples.join(', ')})`,
+        );
+      }
+      return;
+    case 'planned':
+      logger.debug({ total: event.total, targets: event.targets, forced: event.forced }, 'planned');
+      return;
+    case 'task-start':
+      logger.debug({ task: event.id, reason: event.reason }, `start ${event.id}`);
+      return;
+    case 'task-end': {
+      const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
+      if (event.status === 'failed') logger.error({ ...fields, error: event.error }, event.error ?? `${event.id} failed`);
+      else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
+      else if (event.status === 'executed') logger.info(fields, `${event.id} executed (${event.reason ?? ''})`);
+      else logger.debug(fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
+      for (const note of event.notes ?? []) logger.warn({ task: event.id }, `${event.id}: ${note}`);
+      return;
+    }
+    case 'committed':
+      logger.trace({ count: event.ids.length }, 'committed');
+      return;
+    case 'warning':
+      logger.warn({ task: event.id }, event.message);
+      return;
+    case 'run-end': {
+      const s = event.summary;
+      const line = `${s.executed} executed, ${s.cached} cached, ${s.failed} failed, ${s.skipped} skipped in ${s.durationMs} ms`;
+      if (s.ok) logger.info(s.executed + s.cached + s.failed + s.skipped === 0 ? 'nothing to do' : line);
+      else logger.error(event.interrupted ? `interrupted: ${line}` : line);
+      return;
+    }
+    default: {
+      const never: never = event;
+      logger.debug({ event: never }, 'event');
+    }
+  }
+}
