@@ -5,9 +5,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { cellIndex, gridSize, type Grid } from './grid.js';
 import { ln } from './ln.js';
-import { LABEL_RULES, evaluateLabel, type RfiColumn } from './labels.js';
+import { LABEL_RULES, RFI_COLUMNS, computeLabels, type LabelGrids, type RfiColumn } from './labels.js';
 import { formatPythonFloat } from './python-float.js';
-import { rfiImprovement, type Operation } from './rfi.js';
+import { computeRfi, type RfiGrids } from './rfi.js';
 
 /** Columns written as integers. */
 export const INT_COLUMNS = ['data_amount', 'para_amount', 'width', 'data', 'bs'] as const;
@@ -23,14 +23,6 @@ export type NumberColumn = (typeof NUMBER_COLUMNS)[number];
 
 /** SPEC's 27 columns: the numbers, then one per label rule. */
 export const DATAFRAME_COLUMNS: readonly string[] = [...NUMBER_COLUMNS, ...LABEL_RULES.map((r) => r.name)];
-
-/** Which operation's improvement each rfi column holds. */
-const RFI_COLUMNS: Readonly<Record<RfiColumn, Operation>> = {
-  rfi_width: 'inc-width',
-  rfi_data: 'inc-data',
-  rfi_inc_temp: 'inc-temp',
-  rfi_dec_temp: 'dec-temp',
-};
 
 export interface DataframeRow {
   readonly numbers: Readonly<Record<NumberColumn, number>>;
@@ -48,13 +40,13 @@ export function paraAmount(width: number): number {
   return 2724 * width * width + 257 * width + 10;
 }
 
-/** The dataframe's rows, in SPEC's order (width, then bs, then data). */
-export function buildDataframeRows(grid: Grid): DataframeRow[] {
+/**
+ * The dataframe's rows, in SPEC's order (width, then bs, then data).
+ * @param rfi the rfi stage's output (computed from the grid if not given)
+ * @param labels the label stage's output (computed from `rfi` if not given)
+ */
+export function buildDataframeRows(grid: Grid, rfi: RfiGrids = computeRfi(grid.metrics.test_acc, grid.axes), labels: LabelGrids = computeLabels(rfi)): DataframeRow[] {
   const { axes, metrics: g } = grid;
-  const rfi = {} as Record<RfiColumn, Float64Array>;
-  for (const [col, op] of Object.entries(RFI_COLUMNS) as Array<[RfiColumn, Operation]>) {
-    rfi[col] = rfiImprovement(g.test_acc, axes, op);
-  }
   // Logs per axis value, not per row; `ln` because Math.log is sometimes one ulp off numpy (see ln.ts).
   const logBs = axes.bs.map(ln);
   const amounts = axes.data.map(dataAmount);
@@ -71,11 +63,10 @@ export function buildDataframeRows(grid: Grid): DataframeRow[] {
         const at = cellIndex(axes, i, j, k);
         const data = Number.parseInt(axes.data[k], 10);
         const amount = amounts[k];
-        const rfiRow: Record<RfiColumn, number> = {
-          rfi_width: rfi.rfi_width[at], rfi_data: rfi.rfi_data[at], rfi_inc_temp: rfi.rfi_inc_temp[at], rfi_dec_temp: rfi.rfi_dec_temp[at],
-        };
-        const labels: Record<string, string | null> = {};
-        for (const rule of LABEL_RULES) labels[rule.name] = evaluateLabel(rule, rfiRow);
+        const rfiRow = {} as Record<RfiColumn, number>;
+        for (const col of RFI_COLUMN_NAMES) rfiRow[col] = rfi[RFI_COLUMNS[col]][at];
+        const rowLabels: Record<string, string | null> = {};
+        for (const rule of LABEL_RULES) rowLabels[rule.name] = labels[rule.name][at];
         rows[r++] = {
           numbers: {
             data_amount: amount,
@@ -100,13 +91,15 @@ export function buildDataframeRows(grid: Grid): DataframeRow[] {
             train_error: 100 - g.train_acc[at],
             ...rfiRow,
           },
-          labels,
+          labels: rowLabels,
         };
       }
     }
   }
   return rows;
 }
+
+const RFI_COLUMN_NAMES = Object.keys(RFI_COLUMNS) as RfiColumn[];
 
 const INT_SET: ReadonlySet<string> = new Set(INT_COLUMNS);
 

@@ -3,8 +3,18 @@
  * its right operands and names the outcome. A new label is one more entry in LABEL_RULES.
  */
 
+import type { Operation, RfiGrids } from './rfi.js';
+
 /** The room-for-improvement columns a label can compare. */
 export type RfiColumn = 'rfi_width' | 'rfi_data' | 'rfi_inc_temp' | 'rfi_dec_temp';
+
+/** Which operation's improvement each rfi column holds. */
+export const RFI_COLUMNS: Readonly<Record<RfiColumn, Operation>> = {
+  rfi_width: 'inc-width',
+  rfi_data: 'inc-data',
+  rfi_inc_temp: 'inc-temp',
+  rfi_dec_temp: 'dec-temp',
+};
 
 export interface LabelRule {
   /** Column name in the dataframe. */
@@ -36,4 +46,21 @@ export function evaluateLabel(rule: LabelRule, row: Readonly<Record<RfiColumn, n
   }
   if (Number.isNaN(left)) return null;
   return left > right ? rule.greater : left < right ? rule.less : rule.equal;
+}
+
+/** Every rule's label for every cell (grid order): the output of the `label` stage. */
+export type LabelGrids = Readonly<Record<string, readonly (string | null)[]>>;
+
+/** Evaluates every rule of `rules` on every cell of the rfi grids. */
+export function computeLabels(rfi: RfiGrids, rules: readonly LabelRule[] = LABEL_RULES): LabelGrids {
+  const n = rfi['inc-temp'].length;
+  const out: Record<string, (string | null)[]> = {};
+  for (const rule of rules) out[rule.name] = new Array<string | null>(n);
+  const row = {} as Record<RfiColumn, number>;
+  const columns = Object.entries(RFI_COLUMNS) as Array<[RfiColumn, Operation]>;
+  for (let at = 0; at < n; at++) {
+    for (const [col, op] of columns) row[col] = rfi[op][at];
+    for (const rule of rules) out[rule.name][at] = evaluateLabel(rule, row);
+  }
+  return out;
 }

@@ -82,3 +82,13 @@ export function rfiImprovement(testAcc: Float64Array, axes: Axes, op: Operation)
   }
   return out;
 }
+
+/** Every operation's improvement grid: the output of the `rfi` stage. */
+export type RfiGrids = Readonly<Record<Operation, Float64Array>>;
+
+/** The improvement of every cell under each of the six operations. */
+export function computeRfi(testAcc: Float64Array, axes: Axes): RfiGrids {
+  const out = {} as Record<Operation, Float64Array>;
+  for (const op of OPERATIONS) out[op] = rfiImprovement(testAcc, axes, op);
+  return out;
+}

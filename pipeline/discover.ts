@@ -38,7 +38,7 @@ export interface LoadedPipeline {
 
 /** Globs every partitioned kind, builds and checks the task graph. */
 export async function loadPipeline(definition: PipelineDefinition): Promise<LoadedPipeline> {
-  const tasks: TaskDeclaration[] = [...definition.tasks];
+  const tasks: TaskDeclaration[] = [];
   const partitionedIds = new Set<string>();
   const skipped: SkippedMatch[] = [];
   for (const kind of definition.partitioned) {
@@ -65,13 +65,16 @@ export async function loadPipeline(definition: PipelineDefinition): Promise<Load
       } catch (error) {
         throw new InvalidTaskError(`${kind.kind}:?`, `partition() failed on ${match} (under ${cwd}): ${(error as Error).message}`);
       }
-      if ('skip' in outcome) skipped.push({ kind: kind.kind, match, reason: outcome.skip });
+      if ('skip' in outcome) skipped.push({ kind: kind.name ?? kind.kind, match, reason: outcome.skip });
       else {
         tasks.push(outcome);
         partitionedIds.add(outcome.id);
       }
     }
   }
+  // Fixed tasks come after discovery: a definition may declare them from what was found.
+  const fixed = typeof definition.tasks === 'function' ? definition.tasks({ partitions: [...partitionedIds].sort() }) : definition.tasks;
+  tasks.push(...fixed);
   const graph = buildTaskGraph(tasks, partitionedIds);
   const counts: Record<string, number> = {};
   for (const task of tasks) counts[task.kind] = (counts[task.kind] ?? 0) + 1;

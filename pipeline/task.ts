@@ -78,6 +78,8 @@ export interface TaskDeclaration {
  */
 export interface PartitionedKind {
   kind: string;
+  /** Names this discovery in reports when one kind is discovered in several places (`parse:basic`). */
+  name?: string;
   /** Where to glob and what: `{cwd, pattern, onlyDirectories}`. */
   discover: { cwd: string; pattern: string; onlyDirectories?: boolean };
   /**
@@ -87,8 +89,18 @@ export interface PartitionedKind {
   partition(match: string): TaskDeclaration | { skip: string };
 }
 
+/** What discovery found, for fixed tasks that depend on it (a coverage report, say). */
+export interface Discovery {
+  /** Ids of the partition tasks, sorted. */
+  partitions: readonly string[];
+}
+
 /** Everything the engine is given: fixed tasks plus partitioned kinds to discover. */
 export interface PipelineDefinition {
-  tasks: TaskDeclaration[];
+  /**
+   * The fixed (non-partitioned) tasks, or a function giving them once discovery has run, for tasks whose
+   * parameters depend on what was found (called after every `partition`).
+   */
+  tasks: TaskDeclaration[] | ((discovery: Discovery) => TaskDeclaration[]);
   partitioned: PartitionedKind[];
 }

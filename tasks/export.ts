@@ -1,0 +1,69 @@
+/**
+ * `export:C`: the collection's published files, in `<outDir>/<C>/`: `dataframe.csv`, `dictionary.json`,
+ * `grid.npz` and `report.json` (coverage). The engine writes them atomically once the task succeeded.
+ */
+import { buildDataframeRows, dataframeToCsv } from '../dataset/dataframe.js';
+import { buildDictionary, dictionaryToJson, type DictionaryOptions } from '../dataset/dictionary.js';
+import { writeGridNpz } from '../dataset/grid-npz.js';
+import type { LabelGrids } from '../dataset/labels.js';
+import type { RfiGrids } from '../dataset/rfi.js';
+import type { Json, TaskDeclaration } from '../pipeline/task.js';
+import type { Coverage, GridOutput } from './grid.js';
+import { taskId } from './ids.js';
+
+export const EXPORT_CODE_VERSION = '1';
+
+export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
+
+export function exportTask(collection: string, dictionary: DictionaryOptions): TaskDeclaration {
+  const [gridId, rfiId, labelId] = (['grid', 'rfi', 'label'] as const).map((k) => taskId(k, collection));
+  return {
+    id: taskId('export', collection),
+    kind: 'export',
+    codeVersion: EXPORT_CODE_VERSION,
+    params: { dictionary: dictionary as Json },
+    files: [],
+    deps: [gridId, rfiId, labelId],
+    description: `${EXPORT_FILES.join(', ')} in <outDir>/${collection}/`,
+    run(ctx) {
+      const { grid, coverage } = ctx.upstream.get(gridId) as GridOutput;
+      const rows = buildDataframeRows(grid, ctx.upstream.get(rfiId) as RfiGrids, ctx.upstream.get(labelId) as LabelGrids);
+      const text = (s: string) => Buffer.from(s, 'utf8');
+      const report = coverageReport(collection, grid.axes, coverage);
+      for (const w of report.warnings) ctx.note(w);
+      return {
+        value: { rows: rows.length, report },
+        files: {
+          [`${collection}/dataframe.csv`]: text(dataframeToCsv(rows)),
+          [`${collection}/dictionary.json`]: text(dictionaryToJson(buildDictionary(grid, dictionary))),
+          [`${collection}/grid.npz`]: writeGridNpz(grid),
+          [`${collection}/report.json`]: text(JSON.stringify(report, null, 2) + '\n'),
+        },
+      };
+    },
+  };
+}
+
+/** What `report.json` holds: coverage of the axes and what a person should look at. */
+export function coverageReport(collection: string, axes: GridOutput['grid']['axes'], c: Coverage) {
+  const warnings: string[] = [];
+  if (c.missingConfigurations.length > 0) {
+    warnings.push(`${c.missingConfigurations.length} of ${c.expected} configurations have no checkpoint folder (their rows are NaN)`);
+  }
+  for (const [file, n] of Object.entries(c.missingFiles)) {
+    warnings.push(`${n} checkpoint folder${n === 1 ? '' : 's'} lack ${file} (those metrics are NaN)`);
+  }
+  if (c.outsideAxes.length > 0) {
+    warnings.push(`${c.outsideAxes.length} checkpoint folder${c.outsideAxes.length === 1 ? ' is' : 's are'} outside the configured axes and not in the outputs`);
+  }
+  return {
+    collection,
+    source: c.source,
+    axes: { bs: [...axes.bs], width: [...axes.width], data: [...axes.data] },
+    configurations: { expected: c.expected, found: c.found, missing: c.missingConfigurations },
+    missingFiles: c.missingFiles,
+    nanCells: c.nanCells,
+    outsideAxes: c.outsideAxes,
+    warnings,
+  };
+}

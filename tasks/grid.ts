@@ -1,0 +1,139 @@
+/**
+ * `grid:C`: the 3-D grid of every metric over the collection's axes, from the collection's parse tasks
+ * (raw collections) or from a published grid `.npy` (published collections). Its output also carries
+ * the coverage the report needs.
+ */
+import type { PublishedCollection, RawCollection } from '../config/load.js';
+import { buildGrid, gridSize, cellIndex, type Axes, type Grid } from '../dataset/grid.js';
+import { METRIC_FILES, METRIC_NAMES, type MetricFile, type MetricName } from '../dataset/metrics.js';
+import { readPublishedGrid } from '../dataset/published-grid.js';
+import type { TaskDeclaration } from '../pipeline/task.js';
+import { allParses, partitionName, taskId } from './ids.js';
+import type { OutsideFolder, ParsedCheckpoint } from './parse.js';
+
+export const GRID_CODE_VERSION = '1';
+
+/** How much of the grid the inputs filled, for `report.json`. */
+export interface Coverage {
+  source: 'raw' | 'published';
+  /** Configurations on the axes. */
+  expected: number;
+  /** Configurations with a checkpoint folder (raw) or with any metric (published). */
+  found: number;
+  /** Configurations without a folder, by partition name (`bs16-w2-d10`). */
+  missingConfigurations: string[];
+  /** Per metric file: how many found folders lack it. */
+  missingFiles: Partial<Record<MetricFile, number>>;
+  /** Per metric: how many cells are NaN. */
+  nanCells: Record<MetricName, number>;
+  /** Folders found by the layout but outside the configured axes. */
+  outsideAxes: OutsideFolder[];
+}
+
+export interface GridOutput {
+  grid: Grid;
+  coverage: Coverage;
+}
+
+/** Axes of a raw collection: configured ones as given, the others as found (bs, width ascending; data descending). */
+export function resolveAxes(configured: RawCollection['axes'], found: readonly ParsedCheckpoint[]): Axes {
+  const distinct = <T>(xs: T[]) => [...new Set(xs)];
+  return {
+    bs: configured.bs ?? distinct(found.map((p) => p.coords.bs)).sort((a, b) => a - b),
+    width: configured.width ?? distinct(found.map((p) => p.coords.width)).sort((a, b) => a - b),
+    data: configured.data ?? distinct(found.map((p) => p.coords.data)).sort((a, b) => Number(b) - Number(a)),
+  };
+}
+
+export function rawGridTask(collection: RawCollection, outside: readonly OutsideFolder[]): TaskDeclaration {
+  return {
+    id: taskId('grid', collection.name),
+    kind: 'grid',
+    codeVersion: GRID_CODE_VERSION,
+    params: {
+      axes: {
+        bs: collection.axes.bs ?? 'discover',
+        width: collection.axes.width ?? 'discover',
+        data: collection.axes.data ?? 'discover',
+      },
+      // Folders outside the axes change the report, so they are part of the key.
+      outsideAxes: outside.map((o) => o.folder).sort(),
+    },
+    files: [],
+    deps: [allParses(collection.name)],
+    description: `grid of every metric over ${collection.name}'s axes`,
+    run(ctx) {
+      const parsed = [...ctx.upstream.values()] as ParsedCheckpoint[];
+      const axes = resolveAxes(collection.axes, parsed);
+      const { grid } = buildGrid(
+        axes,
+        parsed.map((p) => ({ ...p.coords, metrics: p.metrics })),
+      );
+      const missingFiles: Partial<Record<MetricFile, number>> = {};
+      for (const p of parsed) for (const f of p.absent) missingFiles[f] = (missingFiles[f] ?? 0) + 1;
+      const present = new Set(parsed.map((p) => partitionName(p.coords)));
+      const coverage: Coverage = {
+        source: 'raw',
+        expected: gridSize(axes),
+        found: parsed.length,
+        missingConfigurations: allConfigurations(axes).filter((name) => !present.has(name)),
+        missingFiles: Object.fromEntries(METRIC_FILES.filter((f) => missingFiles[f]).map((f) => [f, missingFiles[f]])),
+        nanCells: countNaN(grid),
+        outsideAxes: [...outside].sort((a, b) => a.folder.localeCompare(b.folder)),
+      };
+      return { value: { grid, coverage } satisfies GridOutput };
+    },
+  };
+}
+
+export function publishedGridTask(collection: PublishedCollection): TaskDeclaration {
+  return {
+    id: taskId('grid', collection.name),
+    kind: 'grid',
+    codeVersion: GRID_CODE_VERSION,
+    params: {},
+    files: [{ name: 'grid.npy', path: collection.grid }],
+    deps: [],
+    description: `published grid ${collection.grid}`,
+    run(ctx) {
+      const grid = readPublishedGrid(ctx.files.get('grid.npy')!, collection.grid);
+      const nanCells = countNaN(grid);
+      const { axes } = grid;
+      const missing = allConfigurations(axes).filter((_, at) => allMetricsNaN(grid, at));
+      const coverage: Coverage = {
+        source: 'published',
+        expected: gridSize(axes),
+        found: gridSize(axes) - missing.length,
+        missingConfigurations: missing,
+        missingFiles: {},
+        nanCells,
+        outsideAxes: [],
+      };
+      return { value: { grid, coverage } satisfies GridOutput };
+    },
+  };
+}
+
+/** True when every published metric of cell `at` is NaN (L2 is never published). */
+function allMetricsNaN(grid: Grid, at: number): boolean {
+  return METRIC_NAMES.every((m) => m === 'L2' || Number.isNaN(grid.metrics[m][at]));
+}
+
+/** Partition names of every cell, in grid order. */
+function allConfigurations(axes: Axes): string[] {
+  const names: string[] = new Array(gridSize(axes));
+  axes.bs.forEach((bs, i) =>
+    axes.width.forEach((width, j) =>
+      axes.data.forEach((data, k) => {
+        names[cellIndex(axes, i, j, k)] = partitionName({ bs, width, data });
+      }),
+    ),
+  );
+  return names;
+}
+
+function countNaN(grid: Grid): Record<MetricName, number> {
+  const out = {} as Record<MetricName, number>;
+  for (const m of METRIC_NAMES) out[m] = grid.metrics[m].reduce((n, v) => (Number.isNaN(v) ? n + 1 : n), 0);
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * `parse:C/bs..-w..-d..`: one task per checkpoint folder of a raw collection, found by globbing the
+ * collection's layout. Its inputs are the six metric files (each optional: an absent file gives NaN
+ * metrics and a note); its output is the folder's metrics.
+ */
+import path from 'node:path';
+import type { CheckpointCoords } from '../config/layout.js';
+import type { RawCollection } from '../config/load.js';
+import { extractCheckpointMetrics } from '../dataset/checkpoint-metrics.js';
+import { METRIC_FILES, type MetricFile, type Metrics } from '../dataset/metrics.js';
+import type { PartitionedKind, TaskDeclaration } from '../pipeline/task.js';
+import { parseId } from './ids.js';
+
+/** Bump when what a parse task computes changes (the reader, the formulas). */
+export const PARSE_CODE_VERSION = '1';
+
+/** What a parse task passes downstream. */
+export interface ParsedCheckpoint {
+  coords: CheckpointCoords;
+  metrics: Metrics;
+  seeds: number;
+  /** Metric files the folder lacks. */
+  absent: MetricFile[];
+}
+
+/** A checkpoint folder found by the layout glob but not on the configured axes. */
+export interface OutsideFolder {
+  folder: string;
+  reason: string;
+}
+
+/**
+ * The partitioned kind of one raw collection. Folders outside the configured axes are declined with
+ * the reason (the engine reports them) and recorded in `outside` for the collection's report.
+ */
+export function parseKind(collection: RawCollection, outside: OutsideFolder[]): PartitionedKind {
+  const axes = collection.axes;
+  const onAxes = (c: CheckpointCoords): string | null => {
+    if (axes.bs && !axes.bs.includes(c.bs)) return `bs ${c.bs} is not on the configured bs axis`;
+    if (axes.width && !axes.width.includes(c.width)) return `width ${c.width} is not on the configured width axis`;
+    if (axes.data && !axes.data.includes(c.data)) return `data "${c.data}" is not on the configured data axis`;
+    return null;
+  };
+  return {
+    kind: 'parse',
+    name: `parse:${collection.name}`,
+    discover: { cwd: collection.root, pattern: collection.layout.glob, onlyDirectories: true },
+    partition(match: string): TaskDeclaration | { skip: string } {
+      const coords = collection.layout.parse(match);
+      if (!coords) return { skip: `does not fit the layout ${collection.layout.template}` };
+      const off = onAxes(coords);
+      if (off) {
+        outside.push({ folder: match, reason: off });
+        return { skip: off };
+      }
+      return parseTask(collection.name, path.join(collection.root, match), coords);
+    },
+  };
+}
+
+function parseTask(collection: string, folder: string, coords: CheckpointCoords): TaskDeclaration {
+  return {
+    id: parseId(collection, coords),
+    kind: 'parse',
+    codeVersion: PARSE_CODE_VERSION,
+    params: { bs: coords.bs, width: coords.width, data: coords.data },
+    files: METRIC_FILES.map((name) => ({ name, path: path.join(folder, name), optional: true })),
+    deps: [],
+    description: `metrics of ${folder}`,
+    run(ctx) {
+      const result = extractCheckpointMetrics(ctx.files, folder);
+      for (const note of result.notes) ctx.note(note);
+      const absent = METRIC_FILES.filter((name) => ctx.files.get(name) == null);
+      const value: ParsedCheckpoint = { coords, metrics: result.metrics, seeds: result.seeds, absent };
+      return { value };
+    },
+  };
+}
