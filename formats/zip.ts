@@ -49,7 +49,8 @@ export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
     }
   }
   if (eocd < 0) {
-    const looksLikeZip = n >= 4 && view.getUint32(0, true) === SIG_LOCAL;
+    // A file cut short keeps its start: the local header signature PK\3\4 (or as much of it as is left).
+    const looksLikeZip = [0x50, 0x4b, 3, 4].every((b, i) => i >= n || bytes[i] === b);
     throw new FormatError(
       file,
       looksLikeZip ? 'truncated' : 'not-a-zip',

@@ -9,10 +9,12 @@
  * SHORT_BINUNICODE+STACK_GLOBAL+MEMOIZE. numpy values follow numpy's `__reduce__`: a scalar is
  * `multiarray.scalar(dtype, raw bytes)`, a dtype `numpy.dtype('f8', False, True)` + BUILD state, an array
  * `multiarray._reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, False, raw bytes | list)`.
- * Deliberate differences from CPython: strings are memoised by value (Python: by identity, so it may write an
- * equal string twice), dtypes by their `str`, and protocol 2 writes empty bytes as `_codecs.encode('', 'latin1')`
- * (Python: `__builtin__.bytes()`, a global `readPickle` refuses). Protocol 5 arrays use `_reconstruct` too
- * (numpy would use `numeric._frombuffer`, which SPEC does not allow).
+ * CPython memoises by object identity; here the value's strings are memoised by value and dtypes by their
+ * `str`, which is what CPython does for values built in Python (interned keys, numpy's dtype singletons): the
+ * published grid and dictionary files and the sample pickles come out byte for byte. Deliberate differences:
+ * protocol 2 writes empty bytes as `_codecs.encode('', 'latin1')` (CPython: `__builtin__.bytes()`, a global
+ * `readPickle` refuses), and protocol 5 arrays use `_reconstruct` too (numpy: `numeric._frombuffer`, which
+ * SPEC does not allow).
  *
  * JS numbers carry no int/float distinction: an integral number is written as a Python int, anything else
  * (fractions, NaN, infinities, -0) as a float. Wrap a number in `PyFloat` to force a float (`100.0`).
@@ -63,7 +65,12 @@ class PickleWriter {
   private frameAt = -1;
   private readonly framing: boolean;
   private readonly objMemo = new Map<object, number>();
+  /** Strings of the value itself, memoised by value (CPython: by identity; equal user strings are usually one object). */
   private readonly strMemo = new Map<string, number>();
+  /** Module and global names and 'latin1': CPython's are interned objects of their own, not shared with the data's. */
+  private readonly internalMemo = new Map<string, number>();
+  /** Strings of 0 or 1 character, which CPython caches as singletons shared by everything. */
+  private readonly charMemo = new Map<string, number>();
   private readonly globalMemo = new Map<string, number>();
   private readonly dtypeMemo = new Map<string, number>();
   private memoSize = 0;
@@ -270,11 +277,14 @@ class PickleWriter {
   }
 
   /**
-   * A str. `fresh` writes it even if an equal one was written: CPython memoises by identity and the latin1 text
-   * it makes for protocol-2 bytes is a new object each time (except the cached strings of 0 or 1 character).
+   * A str. CPython memoises by object identity; `kind` says which strings are the same object there:
+   * 'user' strings of the value are shared by value, 'internal' ones (module/global names, 'latin1') among
+   * themselves, 'fresh' ones (numpy's dtype names, protocol 2's latin1 text of bytes) are new objects each
+   * time; strings of 0 or 1 character are cached singletons shared by all.
    */
-  private str(s: string, fresh = false): void {
-    const seen = fresh ? undefined : this.strMemo.get(s);
+  private str(s: string, kind: 'user' | 'internal' | 'fresh' = 'user'): void {
+    const memo = s.length <= 1 ? this.charMemo : kind === 'user' ? this.strMemo : kind === 'internal' ? this.internalMemo : null;
+    const seen = memo?.get(s);
     if (seen !== undefined) return this.get(seen);
     const b = encoder.encode(s);
     const header = (): void => {
@@ -291,7 +301,7 @@ class PickleWriter {
     };
     this.largePayload(header, b);
     const i = this.memoize();
-    if (!fresh) this.strMemo.set(s, i);
+    memo?.set(s, i);
   }
 
   private pyBytes(b: Uint8Array): void {
@@ -300,8 +310,8 @@ class PickleWriter {
       this.global('_codecs', 'encode');
       let text = '';
       for (let i = 0; i < b.length; i += 4096) text += String.fromCharCode(...b.subarray(i, i + 4096));
-      this.str(text, text.length > 1);
-      this.str('latin1');
+      this.str(text, 'fresh');
+      this.str('latin1', 'internal');
       this.byte(OP.TUPLE2);
       this.memoize();
       this.byte(OP.REDUCE);
@@ -380,8 +390,8 @@ class PickleWriter {
     const seen = this.globalMemo.get(key);
     if (seen !== undefined) return this.get(seen);
     if (this.protocol >= 4) {
-      this.str(module);
-      this.str(name);
+      this.str(module, 'internal');
+      this.str(name, 'internal');
       this.byte(OP.STACK_GLOBAL);
     } else {
       this.byte(OP.GLOBAL);
@@ -403,7 +413,11 @@ class PickleWriter {
     const seen = this.dtypeMemo.get(spec.str);
     if (seen !== undefined) return this.get(seen);
     this.global('numpy', 'dtype');
-    this.tuple([spec.reduceName, false, true]);
+    this.str(spec.reduceName, 'fresh');
+    this.byte(OP.NEWFALSE);
+    this.byte(OP.NEWTRUE);
+    this.byte(OP.TUPLE3);
+    this.memoize();
     this.byte(OP.REDUCE);
     this.dtypeMemo.set(spec.str, this.memoize());
     this.tuple([3, spec.stateOrder, null, null, null, -1, -1, spec.stateFlags]);
