@@ -138,13 +138,19 @@ export function fortranToC<T extends Indexable<unknown>>(src: T, shape: readonly
   return out;
 }
 
+/**
+ * Typed arrays are recognised by their tag, not `instanceof`: values decoded by the engine (v8
+ * deserialisation) or made in another realm (a worker, jest's VM) have another realm's constructors.
+ */
+const isTyped = (tag: string) => (d: unknown) => ArrayBuffer.isView(d) && Object.prototype.toString.call(d) === `[object ${tag}]`;
+
 const DATA_CLASS: Record<string, { name: string; test: (d: unknown) => boolean }> = {
-  '<f8': { name: 'Float64Array', test: (d) => d instanceof Float64Array },
-  '<f4': { name: 'Float32Array', test: (d) => d instanceof Float32Array },
-  '<i8': { name: 'BigInt64Array', test: (d) => d instanceof BigInt64Array },
-  '<i4': { name: 'Int32Array', test: (d) => d instanceof Int32Array },
-  '|b1': { name: 'Uint8Array of 0/1', test: (d) => d instanceof Uint8Array },
-  '|u1': { name: 'Uint8Array', test: (d) => d instanceof Uint8Array },
+  '<f8': { name: 'Float64Array', test: isTyped('Float64Array') },
+  '<f4': { name: 'Float32Array', test: isTyped('Float32Array') },
+  '<i8': { name: 'BigInt64Array', test: isTyped('BigInt64Array') },
+  '<i4': { name: 'Int32Array', test: isTyped('Int32Array') },
+  '|b1': { name: 'Uint8Array of 0/1', test: isTyped('Uint8Array') },
+  '|u1': { name: 'Uint8Array', test: isTyped('Uint8Array') },
   '|O': { name: 'an Array of values', test: (d) => Array.isArray(d) },
 };
 
