@@ -73,7 +73,13 @@ export function checkpointFiles(spec: CheckpointSpec, rng: Rng, pickle: WritePic
       const round = fit.precision === 'f4' ? Math.fround : (x: number) => x;
       return initial.map(round);
     }
-    const r = fitMean(initial, target, fit);
+    let r = fitMean(initial, target, fit);
+    const inBounds = (x: number) => !(x < (scatter.min ?? -Infinity) || x > (scatter.max ?? Infinity));
+    if (!r.values.every(inBounds) && scatter.quantum) {
+      // Rounding the others to whole images pushed the fitted one out of range (an accuracy above 100
+      // next to a mean of 99.9995): fit unrounded values instead.
+      r = fitMean(scatterAround(fit.transform ? fit.transform.invert(target) : target, count, rng, { ...scatter, quantum: undefined }), target, fit);
+    }
     achieved[metric] = r.achieved;
     if (!r.exact && !Number.isNaN(target)) inexact.push(metric);
     return r.values;

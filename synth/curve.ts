@@ -4,17 +4,21 @@
  * mode_connectivity_peak through SPEC's formulas, and the other 33 arrays of `curve_test.npz`.
  *
  * SPEC: mid = (t0 + t4) / 2; u = the first index of the largest |t - mid|; mc = mid - t[u];
- * peak = -max(t1, t2, t3). With P = -peak, three shapes cover every (mc, peak) with non-negative errors:
- * - mc < 0 and P >= -mc (a barrier): t = [m, (m+P)/2, P, (m+P)/2, m] with m = P + mc; u = 2.
- * - mc >= 0 (the curve dips below its ends, or is flat): t = [m, P, P, P, m] with m = P + mc; u = 1
- *   (u = 0 and mc = +0 when flat).
- * - mc < 0 and 0 <= P < -mc (an end is the farthest point): t = [P/2 - 2 mc, P, P, P, P/2]; u = 0.
- * m (or t4) is then searched float by float until the extractor's own formula gives mc exactly; P is
- * used as is, so the peak is always exact (peak = -0.0 comes from P = +0.0, as in the real files).
+ * peak = -max(t1, t2, t3). With P = -peak the interior's highest point is P, so the peak is always exact
+ * (peak = -0.0 comes from P = +0.0, as in the real files). For mc, shapes are tried in turn, each with one
+ * free point searched float by float until the extractor's own formula gives mc to the bit; the first
+ * exact one wins, else the closest:
+ * 1. the natural shapes: a barrier (mc < 0, P >= -mc): [m, (m+P)/2, P, (m+P)/2, m] with m = P + mc (u = 2); a dip
+ *    or a flat curve (mc >= 0): [m, P, P, P, m] with m = P + mc (u = 1; u = 0 and mc = +0 when flat).
+ *    These hit every published value, but only when P + mc is itself a double.
+ * 2. an end farthest from mid (u = 0): [U, P, P, P, L] for mc < 0, [L, P, P, P, U] for mc > 0, where
+ *    L <= P <= U and U - L = 2|mc|. With L = 0 (possible when P <= 2|mc|) this is exact for every mc;
+ *    otherwise L is put just below a power of two in [P - 2|mc|, P], where doubles are finest.
+ * Errors stay non-negative whenever P >= 0, as a training error must.
  */
 import { modeConnectivity } from '../dataset/checkpoint-metrics.js';
 import { NpArray, NpDtype } from '../formats/pickle/values.js';
-import { solveMonotone } from './float-search.js';
+import { solveMonotone, stepFloat } from './float-search.js';
 import type { Rng } from './prng.js';
 
 export interface TrErrFit {
@@ -33,30 +37,58 @@ export function curveMetrics(trErr: readonly number[]): [number, number] {
 const same = (a: number, b: number) => Object.is(a, b) || (a === b && a !== 0);
 
 /**
- * tr_err points giving `mc` and `peak` (NaN for either gives a curve of NaNs: numpy's argmax and max
- * make both NaN as soon as one point is NaN, so the two cannot be NaN separately).
+ * tr_err points giving `mc` and `peak`. NaN: numpy's argmax and max make both metrics NaN as soon as an
+ * interior point is NaN, so a NaN peak makes the whole curve NaN (and mc NaN with it); a NaN mc with a
+ * finite peak comes from NaN ends: [NaN, P, P, P, NaN].
  */
 export function trErrFor(mc: number, peak: number): TrErrFit {
   if (Number.isNaN(mc) || Number.isNaN(peak)) {
-    const trErr = [NaN, NaN, NaN, NaN, NaN];
-    return { trErr, exact: Number.isNaN(mc) && Number.isNaN(peak), achieved: curveMetrics(trErr) };
+    const trErr = Number.isNaN(peak) ? [NaN, NaN, NaN, NaN, NaN] : [NaN, -peak, -peak, -peak, NaN];
+    const achieved = curveMetrics(trErr);
+    return { trErr, exact: Object.is(achieved[0], mc) && Object.is(achieved[1], peak), achieved };
   }
   const P = -peak;
-  let build: (x: number) => number[];
-  let start: number;
-  if (mc < 0 && P >= 0 && P < -mc) {
-    const t0 = P / 2 - 2 * mc;
-    build = (t4) => [t0, P, P, P, t4];
-    start = P / 2;
-  } else if (mc < 0) {
-    build = (m) => [m, (m + P) / 2, P, (m + P) / 2, m];
-    start = P + mc;
-  } else {
-    build = (m) => [m, P, P, P, m];
-    start = P + mc;
+  if (mc === 0) return result([P, P, P, P, P], mc, peak);
+  let best: TrErrFit | undefined;
+  for (const shape of shapesFor(mc, P)) {
+    const fit = fitShape(shape, mc, peak);
+    if (fit.exact) return fit;
+    if (!best || Math.abs(fit.achieved[0] - mc) < Math.abs(best.achieved[0] - mc)) best = fit;
   }
-  const fit = mc === 0 ? { x: start } : solveMonotone((x) => curveMetrics(build(x))[0], mc, start);
-  const trErr = build(fit.x);
+  return best!;
+}
+
+/** A curve shape with one free point x; `decreasing`: mc falls as x grows. */
+interface Shape {
+  build(x: number): number[];
+  start: number;
+  decreasing?: boolean;
+}
+
+function* shapesFor(mc: number, P: number): Generator<Shape> {
+  // A barrier higher than the ends' errors would need negative ends: an end is the farthest point then.
+  if (mc < 0) {
+    if (P < 0 || P + mc >= 0) yield { build: (m) => [m, (m + P) / 2, P, (m + P) / 2, m], start: P + mc };
+  } else yield { build: (m) => [m, P, P, P, m], start: P + mc };
+  const span = 2 * Math.abs(mc);
+  const ends = (L: number): Shape =>
+    mc < 0 ? { build: (U) => [U, P, P, P, L], start: L + span, decreasing: true } : { build: (U) => [L, P, P, P, U], start: L + span };
+  if (P >= 0 && P <= span) yield ends(0);
+  // Just below a power of two the doubles are twice as fine as just above it.
+  const lowest = P - span;
+  for (let p = 2 ** Math.floor(Math.log2(Math.abs(P))), k = 0; P > 0 && p > lowest && k < 64; p /= 2, k++) {
+    yield ends(stepFloat(p, -1));
+    yield ends(p);
+  }
+}
+
+function fitShape(shape: Shape, mc: number, peak: number): TrErrFit {
+  const sign = shape.decreasing ? -1 : 1;
+  const r = solveMonotone((x) => sign * curveMetrics(shape.build(sign * x))[0], sign * mc, sign * shape.start);
+  return result(shape.build(sign * r.x), mc, peak);
+}
+
+function result(trErr: number[], mc: number, peak: number): TrErrFit {
   const achieved = curveMetrics(trErr);
   return { trErr, exact: same(achieved[0], mc) && same(achieved[1], peak), achieved };
 }

@@ -51,6 +51,7 @@ export interface SynthOptions {
 }
 
 export interface SynthResult {
+  /** Checkpoint folders written (a grid cell that is NaN in every metric gets none: it is missing). */
   folders: number;
   files: number;
   bytes: number;
@@ -116,7 +117,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   }
   const written = await writeTree(opts.out, jobs, { owned: METRIC_FILES, onProgress: opts.onProgress, signal: opts.signal });
   return {
-    folders: jobs.length,
+    folders: written.folders,
     files: written.files,
     bytes: written.bytes,
     ms: performance.now() - started,
@@ -141,16 +142,21 @@ async function loadGrid(grid: string | Grid): Promise<{ grid: Grid; file: string
   return { grid: readPublishedGrid(bytes, grid), file: grid };
 }
 
-/** A grid cell's values; L2 (not in published grids) from the model where the grid has none. */
+/**
+ * A grid cell's values. L2 is in no published grid: where the grid has none it comes from the model,
+ * except in a cell whose every metric is NaN (a missing configuration, which gets no folder at all).
+ */
 function gridCell(grid: Grid, c: CheckpointCoords, modelL2: number): CellValues {
   const at = cellIndex(grid.axes, grid.axes.bs.indexOf(c.bs), grid.axes.width.indexOf(c.width), grid.axes.data.indexOf(c.data));
   const m = grid.metrics;
-  return {
+  const values: CellValues = {
     test_acc: m.test_acc[at], test_loss: m.test_loss[at], train_acc: m.train_acc[at], train_loss: m.train_loss[at],
     hessian_e: m.hessian_e[at], hessian_t: m.hessian_t[at], mode_connectivity: m.mode_connectivity[at],
-    mode_connectivity_peak: m.mode_connectivity_peak[at], CKA: m.CKA[at],
-    L2: Number.isNaN(m.L2[at]) ? modelL2 : m.L2[at],
+    mode_connectivity_peak: m.mode_connectivity_peak[at], CKA: m.CKA[at], L2: m.L2[at],
   };
+  const missing = Object.values(values).every(Number.isNaN);
+  if (Number.isNaN(values.L2) && !missing) values.L2 = modelL2;
+  return values;
 }
 
 function tally(fit: FitReport, target: CellValues, achieved: Partial<Record<FittedMetric, number>>, c: CheckpointCoords): void {

@@ -29,6 +29,8 @@ export interface WriteTreeOptions {
 }
 
 export interface WriteTreeResult {
+  /** Folders written (a job without files makes none). */
+  folders: number;
   files: number;
   bytes: number;
 }
@@ -38,6 +40,7 @@ const YIELD_EVERY = 32;
 
 /** Writes every job's files under `root`. Rejects with a SynthError naming the path on the first failure. */
 export async function writeTree(root: string, jobs: readonly FolderJob[], opts: WriteTreeOptions = {}): Promise<WriteTreeResult> {
+  let folders = 0;
   let files = 0;
   let bytes = 0;
   const made = new Set<string>();
@@ -46,7 +49,11 @@ export async function writeTree(root: string, jobs: readonly FolderJob[], opts: 
     const job = jobs[i];
     const dir = join(root, job.rel);
     const content = job.build();
-    makeFolder(dir, made);
+    // A configuration without any file is a missing one: no folder (stale files of a rerun still go).
+    if (content.size > 0) {
+      makeFolder(dir, made);
+      folders++;
+    }
     for (const [name, data] of content) {
       writeAtomic(join(dir, name), data);
       bytes += data.length;
@@ -58,7 +65,7 @@ export async function writeTree(root: string, jobs: readonly FolderJob[], opts: 
     opts.onProgress?.(i + 1, jobs.length);
     if ((i + 1) % YIELD_EVERY === 0) await yieldToEventLoop();
   }
-  return { files, bytes };
+  return { folders, files, bytes };
 }
 
 /**
