@@ -99,7 +99,8 @@ describe('dataset pipeline on synthetic trees', () => {
     fs.rmSync(path.join(folder, 'hessian.pkl'));
     const s = await build(config);
     expect(s.ok).toBe(true);
-    expect(executed(s)).toEqual(['export:basic', 'grid:basic', 'label:basic', 'parse:basic/bs64-w2-d05', 'rfi:basic']);
+    // hessian does not enter test_acc: rfi re-runs with the same output, so label is cut off.
+    expect(executed(s)).toEqual(['export:basic', 'grid:basic', 'parse:basic/bs64-w2-d05', 'rfi:basic']);
     const report = JSON.parse(fs.readFileSync(path.join(config.outDir, 'basic/report.json'), 'utf8'));
     expect(report.missingFiles).toEqual({ 'hessian.pkl': 1 });
   });
