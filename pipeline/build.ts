@@ -4,9 +4,9 @@
  *
  * Algorithm (a ready queue over the DAG, Kahn-style):
  *  1. Load, batched: every selected task's record (one `getRecords`), the existence of every blob those
- *     records name (one `hasBlobs`), the stat memo of every input and published file (one
- *     `getStatMemos`), then one `stat` per file. A file whose stat matches its memo gets the memo's digest
- *     without being read.
+ *     records name (one `hasBlobs`), then, for the files that can decide something (inputs of tasks with
+ *     a usable record, and the files those records published), the stat memos (one `getStatMemos`) and
+ *     one `stat` each. A file whose stat matches its memo gets the memo's digest without being read.
  *  2. Resolve tasks as their upstream resolves. A task's key needs its upstream's output digests, so a
  *     task is only decided when all its deps are: a cached dep gives its stored digest at once; an
  *     executed dep gives the digest of what it produced, and if that is unchanged the task stays fresh
@@ -38,7 +38,7 @@ import type {
   TaskStatus,
 } from './events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile, type FileStat } from './file-state.js';
-import { diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
+import { computeKey, diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from './publish.js';
 import type { TaskGraph } from './task-graph.js';
 import type { Json, TaskContext, TaskDeclaration, TaskResult } from './task.js';
@@ -124,15 +124,16 @@ class Build {
   readonly #readyAt: Float64Array;
   readonly #ms: Float64Array;
   readonly #taskPaths: Int32Array[];
+  readonly #names: (string[] | undefined)[];
 
   // Per file path.
   readonly #pathIndex = new Map<string, number>();
   readonly #paths: string[] = [];
-  #pathStat: (FileStat | undefined | null)[] = []; // null: stat failed (the read will report why)
+  #pathStat: (FileStat | undefined | null)[] = []; // undefined: absent; null: not statted or stat failed
   #pathDigest: (Digest | undefined)[] = [];
 
   readonly #values = new Map<number, Buffer>(); // serialised outputs kept while dependents may need them
-  readonly #preread = new Map<number, InputRead[]>();
+  readonly #preread = new Map<number, (InputRead | undefined)[]>(); // inputs read while deciding
   readonly #ready: number[] = [];
   #readyHead = 0;
   readonly #jobs: Job[] = [];
@@ -170,6 +171,7 @@ class Build {
     this.#readyAt = new Float64Array(n);
     this.#ms = new Float64Array(n);
     this.#taskPaths = new Array(n);
+    this.#names = new Array(n);
     this.#committer = this.#dry
       ? undefined
       : new GroupCommitter(options.store, {
@@ -236,24 +238,40 @@ class Build {
       if (record && (missing.size === 0 || blobsOfRecord(record).every((d) => !missing.has(d)))) this.#usable[i] = 1;
     }
 
+    // Only files whose stat can decide something are statted: the inputs of tasks with a usable record
+    // (not forced) and the published files of those records. A task without one runs anyway and reads
+    // its inputs then, so a cold build does not stat 20,000 files for nothing.
+    const wanted: number[] = [];
+    const seen = new Set<number>();
+    const want = (p: number): void => {
+      if (!seen.has(p)) {
+        seen.add(p);
+        wanted.push(p);
+      }
+    };
     for (const i of order) {
       const files = g.tasks[i].files;
       const indices = new Int32Array(files.length);
-      for (let f = 0; f < files.length; f++) indices[f] = this.#pathId(files[f].path);
+      const decidable = this.#usable[i] === 1 && this.#o.forced[i] === 0;
+      for (let f = 0; f < files.length; f++) {
+        indices[f] = this.#pathId(files[f].path);
+        if (decidable) want(indices[f]);
+      }
       this.#taskPaths[i] = indices;
       const record = this.#record[i];
       if (record && this.#usable[i]) {
         for (const rel of Object.keys(record.output.files)) {
           const target = outputPath(this.#o.outDir, rel);
-          if ('path' in target) this.#pathId(target.path);
+          if ('path' in target) want(this.#pathId(target.path));
         }
       }
     }
-    const memos = await this.#o.store.getStatMemos(this.#paths);
     const count = this.#paths.length;
-    this.#pathStat = new Array(count);
+    this.#pathStat = new Array(count).fill(null);
     this.#pathDigest = new Array(count);
-    for (let p = 0; p < count; p++) {
+    const memos = await this.#o.store.getStatMemos(wanted.map((p) => this.#paths[p]));
+    for (let k = 0; k < wanted.length; k++) {
+      const p = wanted[k];
       let stat: FileStat | undefined | null;
       try {
         stat = statFile(this.#paths[p]);
@@ -261,10 +279,10 @@ class Build {
         stat = null;
       }
       this.#pathStat[p] = stat;
-      const memo = memos[p];
+      const memo = memos[k];
       if (stat && memo && sameStat(stat, memo)) this.#pathDigest[p] = memo.digest;
     }
-    this.#stats.filesStatted = count;
+    this.#stats.filesStatted = wanted.length;
   }
 
   #pathId(path: string): number {
@@ -283,6 +301,7 @@ class Build {
     for (;;) {
       this.#drain();
       this.#pump();
+      if (this.#readyHead < this.#ready.length) continue; // the pump skipped tasks, readying their dependents
       if (this.#fatal !== undefined && this.#active === 0 && !this.#invalidating) return;
       const idle = this.#active === 0 && !this.#invalidating && this.#readyHead === this.#ready.length;
       if (idle && this.#nextJob(false) === undefined) return;
@@ -431,9 +450,9 @@ class Build {
     return out;
   }
 
-  #fingerprint(i: number, fileDigests: readonly (Digest | 'absent')[], assumePrevious: boolean): Fingerprint {
+  /** Upstream ids and output digests of a task (a dry run assumes an unknown upstream output unchanged). */
+  #depState(i: number, assumePrevious: boolean): [string[], Digest[]] {
     const g = this.#g;
-    const task = g.tasks[i];
     const deps = g.deps[i];
     const depIds = new Array<string>(deps.length);
     const depDigests = new Array<Digest>(deps.length);
@@ -444,6 +463,12 @@ class Build {
       depDigests[k] =
         assumePrevious && this.#unknownOutput[d] ? (previous?.[g.ids[d]] ?? this.#record[d]?.output.digest ?? 'unknown') : this.#digest[d]!;
     }
+    return [depIds, depDigests];
+  }
+
+  #fingerprint(i: number, fileDigests: readonly (Digest | 'absent')[], assumePrevious: boolean): Fingerprint {
+    const task = this.#g.tasks[i];
+    const [depIds, depDigests] = this.#depState(i, assumePrevious);
     const files = task.files.map((file, f) => ({ name: file.name, path: file.path, digest: fileDigests[f] }));
     return makeFingerprint(task, files, depIds, depDigests);
   }
@@ -451,10 +476,14 @@ class Build {
   /** Decides a task whose input digests are all known: hit, or run with the reasons. */
   #decide(i: number, fileDigests: readonly (Digest | 'absent')[]): void {
     const g = this.#g;
+    const task = g.tasks[i];
     const record = this.#record[i]!;
     const unknownDeps = this.#dry ? g.deps[i].filter((d) => this.#unknownOutput[d]) : [];
-    const current = this.#fingerprint(i, fileDigests, unknownDeps.length > 0);
-    if (current.key !== record.key || record.schema !== RECORD_SCHEMA) {
+    const [depIds, depDigests] = this.#depState(i, unknownDeps.length > 0);
+    // The key alone on the hot path; the full fingerprint only when there is a difference to explain.
+    const key = computeKey(task, this.#fileNames(i), fileDigests, depIds, depDigests);
+    if (key !== record.key) {
+      const current = this.#fingerprint(i, fileDigests, unknownDeps.length > 0);
       this.#toRun(i, diffFingerprint(record, current, new Set(unknownDeps.map((d) => g.ids[d]))));
       return;
     }
@@ -467,38 +496,52 @@ class Build {
     this.#hit(i, record);
   }
 
+  #fileNames(i: number): string[] {
+    let names = this.#names[i];
+    if (names === undefined) this.#names[i] = names = this.#g.tasks[i].files.map((file) => file.name);
+    return names;
+  }
+
   async #decideAfterHashing(i: number): Promise<void> {
-    let reads: InputRead[];
+    const task = this.#g.tasks[i];
+    let reads: (InputRead | undefined)[];
     try {
-      reads = this.#readInputs(i);
+      reads = this.#readInputs(i, new Array<InputRead | undefined>(task.files.length).fill(undefined), true);
     } catch (error) {
       // Reading failed: the execution path reads again and reports it as this task's failure.
       this.#toRun(i, [], `cannot read its inputs: ${(error as Error).message}`);
       return;
     }
     this.#preread.set(i, reads);
-    const missing = reads.findIndex((r, f) => r.bytes === null && !this.#g.tasks[i].files[f].optional);
+    const missing = reads.findIndex((r, f) => r?.bytes === null && !task.files[f].optional);
     if (missing >= 0) {
-      const file = this.#g.tasks[i].files[missing];
+      const file = task.files[missing];
       this.#toRun(i, [{ field: 'missing-input', name: file.name, path: file.path }]);
     } else {
-      this.#decide(i, reads.map((r) => r.digest));
+      const known = this.#currentFileDigests(i);
+      this.#decide(i, reads.map((r, f) => r?.digest ?? known[f]));
     }
     // Keep the bytes only for a task queued to execute (the read-once rule); a hit or a plan drops them.
     if (this.#dry || this.#phase[i] === Phase.Done) this.#preread.delete(i);
   }
 
   #hit(i: number, record: TaskRecord): void {
-    if (!this.#dry) {
-      for (const [rel, digest] of Object.entries(record.output.files)) {
-        const target = outputPath(this.#o.outDir, rel);
-        const p = 'path' in target ? this.#pathIndex.get(target.path) : undefined;
-        if (p === undefined || !this.#pathStat[p] || this.#pathDigest[p] !== digest) {
-          this.#preread.delete(i);
-          this.#jobs.push({ type: 'restore', task: i });
+    for (const [rel, digest] of Object.entries(record.output.files)) {
+      const target = outputPath(this.#o.outDir, rel);
+      const p = 'path' in target ? this.#pathIndex.get(target.path) : undefined;
+      if (p !== undefined && this.#pathStat[p] && this.#pathDigest[p] === digest) continue;
+      if (this.#dry) {
+        // A dry run does not read published files; it only says when one is plainly gone.
+        if (p !== undefined && this.#pathStat[p] === undefined) {
+          this.#digest[i] = record.output.digest;
+          this.#plan(i, 'fresh', [], `up to date; would restore ${rel} from the cache`);
           return;
         }
+        continue;
       }
+      this.#preread.delete(i);
+      this.#jobs.push({ type: 'restore', task: i });
+      return;
     }
     this.#finishCached(i, record);
   }
@@ -586,24 +629,33 @@ class Build {
 
   // ---------------------------------------------------------------- reading inputs
 
-  #readInputs(i: number): InputRead[] {
+  /**
+   * Reads and hashes a task's input files, each at most once per run: entries already in `reads` are
+   * kept, and with `onlyUnknown` only files whose digest the stat memo could not vouch for are read.
+   */
+  #readInputs(i: number, reads: (InputRead | undefined)[], onlyUnknown: boolean): (InputRead | undefined)[] {
     const task = this.#g.tasks[i];
     const paths = this.#taskPaths[i];
     const memos: [string, StatMemo][] = [];
-    const reads = task.files.map((file, f): InputRead => {
-      const read = readFileWithStat(file.path);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    for (let f = 0; f < task.files.length; f++) {
+      if (reads[f] !== undefined) continue;
       const p = paths[f];
+      if (onlyUnknown && (this.#pathStat[p] === undefined || this.#pathDigest[p] !== undefined)) continue;
+      const path = task.files[f].path;
+      const read = readFileWithStat(path);
       if (!read) {
         this.#pathStat[p] = undefined;
-        return { bytes: null, stat: undefined, digest: 'absent' };
+        reads[f] = { bytes: null, stat: undefined, digest: 'absent' };
+        continue;
       }
       this.#stats.filesHashed++;
       const digest = sha256(read.bytes);
       this.#pathStat[p] = read.stat;
       this.#pathDigest[p] = digest;
-      if (isMemoizable(read.stat)) memos.push([file.path, memoOf(read.stat, digest)]);
-      return { bytes: read.bytes, stat: read.stat, digest };
-    });
+      if (isMemoizable(read.stat, nowNs)) memos.push([path, memoOf(read.stat, digest)]);
+      reads[f] = { bytes: read.bytes, stat: read.stat, digest };
+    }
     if (memos.length > 0) this.#committer?.addMemos(memos);
     return reads;
   }
@@ -635,7 +687,7 @@ class Build {
     const id = g.ids[i];
     const startedAt = performance.now();
     const upstream = await this.#loadUpstream(i);
-    const reads = this.#preread.get(i) ?? this.#readInputs(i);
+    const reads = this.#readInputs(i, this.#preread.get(i) ?? new Array(task.files.length).fill(undefined), false) as InputRead[];
     this.#preread.delete(i);
     const files = new Map<string, Buffer | null>();
     task.files.forEach((file, f) => {
@@ -668,6 +720,7 @@ class Build {
       blobs.push({ digest: fileDigest, bytes });
       if (!sameContent(target.path, bytes)) await writeFileAtomic(target.path, bytes);
       await removeStaleTemporaries(target.path);
+      this.#memoizeOutput(target.path, fileDigest);
     }
     const now = Date.now();
     const record: TaskRecord = {
@@ -742,6 +795,15 @@ class Build {
     }
   }
 
+  /**
+   * Memoises a file we just published. Unlike inputs, no racy-window wait: we know what we wrote, and
+   * the only risk is a hand edit of the same size within the same timestamp tick going unrestored.
+   */
+  #memoizeOutput(path: string, digest: Digest): void {
+    const stat = statFile(path);
+    if (stat) this.#committer!.addMemos([[path, memoOf(stat, digest)]]);
+  }
+
   // ---------------------------------------------------------------- restoring published files
 
   async #restore(i: number): Promise<void> {
@@ -772,7 +834,10 @@ class Build {
         this.#queueExec(i, [{ field: 'record', detail: 'outputs-missing' }], `stored output file ${why}; rebuilding`);
         return;
       }
-      for (const [, path, digest] of toRestore) await writeFileAtomic(path, blobs.found.get(digest)!);
+      for (const [, path, digest] of toRestore) {
+        await writeFileAtomic(path, blobs.found.get(digest)!);
+        this.#memoizeOutput(path, digest);
+      }
     }
     this.#finishCached(i, record, toRestore.map(([rel]) => rel));
   }
@@ -833,7 +898,10 @@ function encodeResult(id: string, result: TaskResult): { valueBytes: Buffer; out
   if (result.files !== undefined) {
     if (result.files === null || typeof result.files !== 'object') throw new InvalidResultError(id, 'files must be an object of relative path → bytes');
     for (const [rel, bytes] of Object.entries(result.files)) {
-      if (!(bytes instanceof Uint8Array)) throw new InvalidResultError(id, `file ${rel} is not a Uint8Array`);
+      // A tag check, not instanceof: bytes made in another realm (a vm context, jest) are still bytes.
+      if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+        throw new InvalidResultError(id, `file ${rel} is not a Uint8Array (or Buffer)`);
+      }
       outFiles.push([rel, bytes]);
     }
   }

@@ -72,11 +72,14 @@ export class GroupCommitter {
   }
 
   #schedule(): void {
+    // Background flushes keep their error in #error (reported by `error` and the next flush), so their
+    // promises are not left to reject unhandled.
+    const background = (): void => void this.flush().catch(() => {});
     if (this.#records.length >= this.#maxEntries || this.#bytes >= this.#maxBytes) {
-      void this.flush();
+      background();
       return;
     }
-    this.#timer ??= setTimeout(() => void this.flush(), this.#maxDelayMs);
+    this.#timer ??= setTimeout(background, this.#maxDelayMs);
   }
 
   /** Commits everything queued so far; resolves when it is durable (rejects with the first error). */

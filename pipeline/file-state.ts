@@ -42,14 +42,17 @@ export function sameStat(a: FileStat | undefined, b: FileStat | undefined): bool
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
-/** Whether a memo for this stat may be written now (the file is outside the racy window). */
+/**
+ * Whether a memo for this stat may be written now (the file is outside the racy window).
+ * @param nowNs the current time in ns since the epoch (pass one value for a batch of files)
+ */
 export function isMemoizable(stat: FileStat, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): boolean {
   return nowNs - stat.mtimeNs >= RACY_WINDOW_NS;
 }
 
-/** The memo for a file: its stat and digest. */
+/** The memo for a file: its stat and digest (a plain literal: object spread measured slow on 20,000 files). */
 export function memoOf(stat: FileStat, digest: string): StatMemo {
-  return { ...stat, digest };
+  return { size: stat.size, mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs, ino: stat.ino, digest };
 }
 
 /**

@@ -2,10 +2,12 @@
  * Fingerprints: the fields that decide whether a task's stored result still holds, the key derived from
  * them, and the field-by-field difference between a stored record and the current state.
  *
- * The key is the SHA-256 of the canonical JSON (object keys sorted at every level) of
- * `{schema, kind, codeVersion, params, files: {name: digest}, deps: {id: digest}}`. File paths are not in
- * it (a moved tree stays fresh), nor is the tool version (a release that changes results bumps
- * `RECORD_SCHEMA` or the tasks' `codeVersion`s; an unrelated release should not rebuild everything).
+ * The key is the SHA-256 of a canonical text of `schema, kind, codeVersion, params (canonical JSON: object
+ * keys sorted at every level), files (name → digest, sorted by name), deps (id → digest, sorted by id)`.
+ * File paths are not in it (a moved tree stays fresh), nor is the tool version (a release that changes
+ * results bumps `RECORD_SCHEMA` or the tasks' `codeVersion`s; an unrelated release should not rebuild
+ * everything). The text is built directly rather than by canonicalising one nested object: a no-op run
+ * computes 3,400 keys, and the generic recursion measured as a tenth of its time.
  */
 import { sha256, type Digest } from '../cache/digest.js';
 import { RECORD_SCHEMA, type FileDigest, type TaskRecord } from '../cache/record.js';
@@ -38,10 +40,66 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** Canonical JSON of params, memoised per params object (a task's params do not change during a run). */
+const paramsText = new WeakMap<object, string>();
+function canonicalParams(params: Json): string {
+  if (params === null || typeof params !== 'object') return canonicalJson(params);
+  let text = paramsText.get(params);
+  if (text === undefined) {
+    text = canonicalJson(params);
+    paramsText.set(params, text);
+  }
+  return text;
+}
+
+/** The parts of a key that depend only on the declaration, memoised per declaration object. */
+interface KeyTemplate {
+  prefix: string;
+  /** `f"name"` per file, in name order. */
+  fileTokens: string[];
+  /** Declaration index of the k-th file in name order. */
+  order: number[];
+}
+const templates = new WeakMap<object, KeyTemplate>();
+
+function keyTemplate(task: { kind: string; codeVersion: string; params: Json }, fileNames: readonly string[]): KeyTemplate {
+  let template = templates.get(task);
+  if (template === undefined || template.order.length !== fileNames.length) {
+    const order = fileNames.map((_, k) => k).sort((a, b) => (fileNames[a] < fileNames[b] ? -1 : fileNames[a] > fileNames[b] ? 1 : 0));
+    template = {
+      prefix: `mdpipe-key\n${RECORD_SCHEMA}\n${JSON.stringify(task.kind)}\n${JSON.stringify(task.codeVersion)}\n${canonicalParams(task.params)}\n`,
+      fileTokens: order.map((f) => `f${JSON.stringify(fileNames[f])}`),
+      order,
+    };
+    templates.set(task, template);
+  }
+  return template;
+}
+
 /**
- * Builds a fingerprint.
+ * The cache key of a task's state (see the file header).
+ * @param task the declaration (its kind, code version and params; memoised per object, so do not mutate it)
+ * @param fileNames input names in declaration order, index-aligned with `fileDigests`
+ * @param depIds upstream ids sorted, index-aligned with `depDigests`
+ */
+export function computeKey(
+  task: { kind: string; codeVersion: string; params: Json },
+  fileNames: readonly string[],
+  fileDigests: readonly FileDigest[],
+  depIds: readonly string[],
+  depDigests: readonly string[],
+): Digest {
+  const template = keyTemplate(task, fileNames);
+  let text = template.prefix;
+  for (let k = 0; k < template.order.length; k++) text += `${template.fileTokens[k]}${fileDigests[template.order[k]]}\n`;
+  for (let k = 0; k < depIds.length; k++) text += `d${JSON.stringify(depIds[k])}${depDigests[k]}\n`;
+  return sha256(text);
+}
+
+/**
+ * Builds a fingerprint (the key and the fields it covers, as stored in a record).
  * @param files input files in declaration order with their digests
- * @param deps upstream ids (sorted) and their output digests, index-aligned
+ * @param depIds upstream ids (sorted), index-aligned with `depDigests`
  */
 export function makeFingerprint(
   task: { kind: string; codeVersion: string; params: Json },
@@ -50,16 +108,10 @@ export function makeFingerprint(
   depDigests: readonly Digest[],
 ): Fingerprint {
   const fileMap: Record<string, { path: string; digest: FileDigest }> = {};
-  const fileDigests: Record<string, FileDigest> = {};
-  for (const file of files) {
-    fileMap[file.name] = { path: file.path, digest: file.digest };
-    fileDigests[file.name] = file.digest;
-  }
+  for (const file of files) fileMap[file.name] = { path: file.path, digest: file.digest };
   const deps: Record<string, Digest> = {};
   for (let i = 0; i < depIds.length; i++) deps[depIds[i]] = depDigests[i];
-  const key = sha256(
-    canonicalJson({ schema: RECORD_SCHEMA, kind: task.kind, codeVersion: task.codeVersion, params: task.params, files: fileDigests, deps }),
-  );
+  const key = computeKey(task, files.map((f) => f.name), files.map((f) => f.digest), depIds, depDigests);
   return { schema: RECORD_SCHEMA, kind: task.kind, codeVersion: task.codeVersion, params: task.params, files: fileMap, deps, key };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Publishing output files: atomic writes (temporary name in the same directory, then rename), so a reader
- * or a killed run never sees a half-written file, and path checks so a task cannot write outside the
- * output directory.
+ * or a killed run never sees a half-written file; removal of the temporaries a killed run left; and path
+ * checks so a task cannot write outside the output directory.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';

@@ -18,8 +18,10 @@ export function resolveTargets(graph: TaskGraph, targets: readonly string[]): nu
   for (const target of targets) {
     const ids = isIdGlob(target) ? matchIds(target, graph.ids) : graph.indexOf(target) === undefined ? [] : [target];
     if (ids.length === 0) {
-      const groups = new Set(graph.ids.map((id, i) => (graph.partitioned[i] ? foldedId(id) : id)));
-      throw new UnknownTargetError(target, closeMatches(target, groups));
+      const groups = [...new Set(graph.ids.map((id, i) => (graph.partitioned[i] ? foldedId(id) : id)))];
+      // A glob that matches nothing usually meant to reach into partitions (`parse:*` for `parse:basic/*`).
+      const wider = isIdGlob(target) ? matchIds(target.replace(/\*+/g, '**'), groups).slice(0, 5) : [];
+      throw new UnknownTargetError(target, wider.length > 0 ? wider : closeMatches(target, groups));
     }
     for (const id of ids) chosen.add(graph.indexOf(id)!);
   }

@@ -1,0 +1,124 @@
+/**
+ * The cache store over keyv, on the default SQLite backend and on keyv's in-memory Map.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyv } from 'keyv';
+import { openDefaultStore } from '../../cache/default-store.js';
+import { sha256 } from '../../cache/digest.js';
+import { FileKeyvAdapter } from '../../cache/file-keyv-adapter.js';
+import { KeyvCacheStore } from '../../cache/keyv-store.js';
+import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
+import type { CacheStore } from '../../cache/store.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mdpipe-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const stores: Record<string, () => CacheStore> = {
+  sqlite: () => openDefaultStore(join(dir, 'cache')),
+  'file-per-key keyv': () =>
+    new KeyvCacheStore({
+      description: 'files',
+      keyv: (namespace) => new Keyv({ store: new FileKeyvAdapter(join(dir, 'files', namespace)), namespace }),
+    }),
+  'keyv Map': () => {
+    const maps = new Map<string, Map<string, unknown>>();
+    return new KeyvCacheStore({
+      description: 'map',
+      keyv: (namespace) => {
+        if (!maps.has(namespace)) maps.set(namespace, new Map());
+        return new Keyv({ store: maps.get(namespace)!, namespace });
+      },
+    });
+  },
+};
+
+function blob(text: string) {
+  const bytes = Buffer.from(text);
+  return { digest: sha256(bytes), bytes };
+}
+
+function record(id: string, digest: string, files: Record<string, string> = {}): TaskRecord {
+  return {
+    schema: RECORD_SCHEMA,
+    toolVersion: 't',
+    id,
+    kind: id.split(':')[0],
+    codeVersion: '1',
+    params: { nested: { list: [1, 'two', null] } },
+    files: { 'a.txt': { path: '/x/a.txt', digest: 'absent' } },
+    deps: {},
+    key: 'k'.repeat(64),
+    output: { digest, size: 3, files },
+    notes: ['a note'],
+    durationMs: 1,
+    finishedAt: new Date(0).toISOString(),
+    usedAt: 5,
+  };
+}
+
+describe.each(Object.entries(stores))('%s store', (_name, open) => {
+  it('commits blobs and records, reads them back verified, and lists them', async () => {
+    const store = open();
+    const value = blob('value');
+    const file = blob('file,content\n');
+    await store.putResults({ blobs: [value, file, value], records: [record('a:x', value.digest, { 'x.csv': file.digest })] });
+    expect(await store.getRecords(['a:x', 'b:y'])).toEqual([record('a:x', value.digest, { 'x.csv': file.digest }), undefined]);
+    expect(await store.hasBlobs([value.digest, sha256('nothing')])).toEqual([true, false]);
+    const read = await store.getBlobs([value.digest, file.digest, sha256('nothing')]);
+    expect(read.found.get(file.digest)!.toString()).toBe('file,content\n');
+    expect(read.missing).toEqual([sha256('nothing')]);
+    expect((await store.listRecords()).map((r) => r.id)).toEqual(['a:x']);
+    expect((await store.listBlobs()).map((b) => [b.digest, b.size]).sort()).toEqual(
+      [[value.digest, 5], [file.digest, 13]].sort(),
+    );
+    expect(await store.info()).toEqual({ records: 1, blobs: 2, bytes: 18 });
+    await store.deleteRecords(['a:x']);
+    expect(await store.getRecords(['a:x'])).toEqual([undefined]);
+    await store.close();
+  });
+
+  it('keeps stat memos with bigint fields', async () => {
+    const store = open();
+    const memo = { size: 10n, mtimeNs: 1_700_000_000_123_456_789n, ctimeNs: 1_700_000_000_223_456_789n, ino: 2n ** 40n, digest: sha256('m') };
+    await store.putStatMemos([['/a/b c,d.txt', memo]]);
+    expect(await store.getStatMemos(['/a/b c,d.txt', '/none'])).toEqual([memo, undefined]);
+    expect(await store.listStatMemoPaths()).toEqual(['/a/b c,d.txt']);
+    await store.deleteStatMemos(['/a/b c,d.txt']);
+    expect(await store.getStatMemos(['/a/b c,d.txt'])).toEqual([undefined]);
+    await store.clear();
+    expect(await store.info()).toEqual({ records: 0, blobs: 0, bytes: 0 });
+    await store.close();
+  });
+});
+
+it('a blob whose stored bytes no longer match its digest is reported corrupt and deleted', async () => {
+  const maps = new Map<string, Map<string, unknown>>();
+  const store = new KeyvCacheStore({
+    description: 'map',
+    keyv: (namespace) => {
+      if (!maps.has(namespace)) maps.set(namespace, new Map());
+      return new Keyv({ store: maps.get(namespace)!, namespace });
+    },
+  });
+  const good = blob('good bytes');
+  await store.putResults({ blobs: [good], records: [] });
+  const blobs = maps.get('blobs')!;
+  const [key, stored] = [...blobs.entries()][0] as [string, string];
+  blobs.set(key, (stored as string).replace(Buffer.from('good bytes').toString('base64'), Buffer.from('evil bytes').toString('base64')));
+  const read = await store.getBlobs([good.digest]);
+  expect(read.corrupt).toEqual([good.digest]);
+  expect(read.found.size).toBe(0);
+  expect(await store.hasBlobs([good.digest])).toEqual([false]);
+  expect(await store.listBlobs()).toEqual([]);
+});
+
+it('a keyv that cannot iterate makes listing fail with a message naming the store', async () => {
+  const adapter = { opts: {}, get: async () => undefined, set: async () => true, delete: async () => true, clear: async () => {}, on: () => adapter };
+  const store = new KeyvCacheStore({ description: 'custom-kv', keyv: (namespace) => new Keyv({ store: adapter, namespace }) });
+  await expect(store.listRecords()).rejects.toThrow(/listing task records needs a cache store that can list its keys, and custom-kv cannot/);
+});
