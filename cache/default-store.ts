@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyv } from 'keyv';
+import { StoreOpenError } from './errors.js';
 import { KeyvCacheStore } from './keyv-store.js';
 import { SqliteKeyvDatabase } from './sqlite-keyv-adapter.js';
 
@@ -17,11 +18,19 @@ export const DEFAULT_STORE_FILE = 'cache.sqlite';
 const serialize = (data: unknown): string => JSON.stringify(data);
 const deserialize = <Value>(text: string): { value?: Value; expires?: number } => JSON.parse(text);
 
-/** Opens (creating if needed) the default SQLite store in `cacheDir`. */
+/**
+ * Opens (creating if needed) the default SQLite store in `cacheDir`.
+ * @throws StoreOpenError naming the file and the fix (read-only, full disk, not a database)
+ */
 export function openDefaultStore(cacheDir: string): KeyvCacheStore {
-  mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, DEFAULT_STORE_FILE);
-  const database = new SqliteKeyvDatabase(file);
+  let database: SqliteKeyvDatabase;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    database = new SqliteKeyvDatabase(file);
+  } catch (error) {
+    throw new StoreOpenError(`sqlite:${file}`, error);
+  }
   return new KeyvCacheStore({
     description: `sqlite:${file}`,
     keyv: (namespace) =>

@@ -5,14 +5,17 @@
  * one day come from a shared store: a digest must not be forgeable. On the inputs mdpipe hashes (files of a
  * few kilobytes) the per-call overhead, not the hash rate, dominates; see bench/engine-scale.ts.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A SHA-256 digest as 64 lowercase hex characters. */
 export type Digest = string;
 
-/** SHA-256 of bytes (or of a string's UTF-8 encoding). */
+/**
+ * SHA-256 of bytes (or of a string's UTF-8 encoding). The one-shot `crypto.hash` (Node 20.12+) rather than
+ * `createHash().update().digest()`: no Hash object per call, measured 40-50 % faster on 20,000 small files.
+ */
 export function sha256(data: Uint8Array | string): Digest {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 const DIGEST_PATTERN = /^[0-9a-f]{64}$/;

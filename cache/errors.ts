@@ -5,7 +5,7 @@
 /** Base class: `code` is stable for programs, the message is for people. */
 export class CacheStoreError extends Error {
   constructor(
-    readonly code: 'store-write' | 'store-capability' | 'store-read',
+    readonly code: 'store-write' | 'store-capability' | 'store-read' | 'store-open',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -35,5 +35,41 @@ export class StoreCapabilityError extends CacheStoreError {
       `${operation} needs a cache store that can ${missing}, and ${store} cannot. ` +
         'Use a keyv adapter with iterator support (the default SQLite store, Redis, Postgres, or a Map).',
     );
+  }
+}
+
+/**
+ * What to do about a failing store, from the backend's error code (SQLite's, or errno for a file store).
+ * The cache only holds results mdpipe can rebuild, so deleting a damaged one is always safe.
+ */
+export function storeFix(cause: unknown, store: string): string {
+  const code = String((cause as { code?: unknown } | undefined)?.code ?? '');
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return `the cache store (${store}) is damaged: delete it and run again; it only holds results mdpipe can rebuild`;
+  }
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EDQUOT') {
+    return 'the disk holding the cache is full: free some space and run again; nothing already built is lost';
+  }
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code) || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return 'the cache cannot be written by this user: make the cache directory and its files writable (chmod or chown), or point cacheDir at a writable folder';
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return 'the disk reported an I/O error: check the disk holding the cache';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'another process holds the cache database: wait for it and run again';
+  return 'check that the cache directory is readable and writable; if the store is damaged, delete it (it only holds results mdpipe can rebuild)';
+}
+
+/** The backend failed a read (a damaged database file, an I/O error). */
+export class StoreReadError extends CacheStoreError {
+  constructor(what: string, store: string, cause?: unknown) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    super('store-read', `could not read ${what} from the cache store (${store})${reason}\n  fix: ${storeFix(cause, store)}`, { cause });
+  }
+}
+
+/** The store could not be opened (a read-only or full disk, a file that is not a database). */
+export class StoreOpenError extends CacheStoreError {
+  constructor(store: string, cause?: unknown) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    super('store-open', `could not open the cache store (${store})${reason}\n  fix: ${storeFix(cause, store)}`, { cause });
   }
 }

@@ -16,12 +16,12 @@
  */
 import type { Keyv } from 'keyv';
 import { sha256, type Digest } from './digest.js';
-import { StoreCapabilityError, StoreWriteError } from './errors.js';
+import { CacheStoreError, StoreCapabilityError, StoreReadError, StoreWriteError } from './errors.js';
 import type { TaskRecord } from './record.js';
 import type { BlobInfo, BlobReadResult, CacheStore, ResultBatch, StatMemo, StoreInfo } from './store.js';
 
 /** The keyv namespaces the store uses. */
-export const STORE_NAMESPACES = ['records', 'blobs', 'blobinfo', 'statmemo'] as const;
+export const STORE_NAMESPACES = ['records', 'blobs', 'blobinfo', 'statmemo', 'index'] as const;
 export type StoreNamespace = (typeof STORE_NAMESPACES)[number];
 
 export interface KeyvCacheStoreOptions {
@@ -40,6 +40,7 @@ export class KeyvCacheStore implements CacheStore {
   readonly #blobs: Keyv;
   readonly #blobInfo: Keyv;
   readonly #statMemo: Keyv;
+  readonly #index: Keyv;
   readonly #options: KeyvCacheStoreOptions;
   /** The last error a keyv instance emitted: keyv reports failed writes as `false` plus an `error` event. */
   #lastError: unknown;
@@ -50,6 +51,7 @@ export class KeyvCacheStore implements CacheStore {
     this.#blobs = this.#open('blobs');
     this.#blobInfo = this.#open('blobinfo');
     this.#statMemo = this.#open('statmemo');
+    this.#index = this.#open('index');
   }
 
   #open(namespace: StoreNamespace): Keyv {
@@ -62,6 +64,16 @@ export class KeyvCacheStore implements CacheStore {
 
   get description(): string {
     return this.#options.description;
+  }
+
+  /** A read through keyv: a backend failure (a damaged database file, an I/O error) becomes a StoreReadError. */
+  async #read<T>(what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof CacheStoreError) throw error;
+      throw new StoreReadError(what, this.description, error);
+    }
   }
 
   async #setMany(keyv: Keyv, what: string, entries: { key: string; value: unknown }[]): Promise<void> {
@@ -90,6 +102,10 @@ export class KeyvCacheStore implements CacheStore {
   }
 
   async #entries(keyv: Keyv, operation: string): Promise<[string, unknown][]> {
+    return this.#read(operation, () => this.#listEntries(keyv, operation));
+  }
+
+  async #listEntries(keyv: Keyv, operation: string): Promise<[string, unknown][]> {
     const entries: [string, unknown][] = [];
     if (keyv.iterator !== undefined) {
       for await (const [key, value] of keyv.iterator(keyv.namespace)) entries.push([key as string, value]);
@@ -109,7 +125,7 @@ export class KeyvCacheStore implements CacheStore {
 
   async getRecords(ids: readonly string[]): Promise<(TaskRecord | undefined)[]> {
     if (ids.length === 0) return [];
-    return (await this.#records.getMany<TaskRecord>([...ids])) as (TaskRecord | undefined)[];
+    return (await this.#read('task records', () => this.#records.getMany<TaskRecord>([...ids]))) as (TaskRecord | undefined)[];
   }
 
   async putResults(batch: ResultBatch): Promise<void> {
@@ -133,6 +149,9 @@ export class KeyvCacheStore implements CacheStore {
   }
 
   async deleteRecords(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // The index restates records: drop it first, so it never vouches for a record that is gone.
+    await this.#dropIndex();
     await this.#deleteMany(this.#records, 'task records', ids);
   }
 
@@ -142,14 +161,14 @@ export class KeyvCacheStore implements CacheStore {
 
   async hasBlobs(digests: readonly Digest[]): Promise<boolean[]> {
     if (digests.length === 0) return [];
-    return this.#blobs.hasMany([...digests]);
+    return this.#read('blob index', () => this.#blobs.hasMany([...digests]));
   }
 
   async getBlobs(digests: readonly Digest[]): Promise<BlobReadResult> {
     const result: BlobReadResult = { found: new Map(), missing: [], corrupt: [] };
     const unique = [...new Set(digests)];
     if (unique.length === 0) return result;
-    const texts = (await this.#blobs.getMany<string>(unique)) as (string | undefined)[];
+    const texts = (await this.#read('blobs', () => this.#blobs.getMany<string>(unique))) as (string | undefined)[];
     unique.forEach((digest, i) => {
       const text = texts[i];
       if (typeof text !== 'string') {
@@ -165,6 +184,8 @@ export class KeyvCacheStore implements CacheStore {
   }
 
   async deleteBlobs(digests: readonly Digest[]): Promise<void> {
+    if (digests.length === 0) return;
+    await this.#dropIndex();
     // Blobs before their size entries: listBlobs must never miss a stored blob.
     await this.#deleteMany(this.#blobs, 'blobs', digests);
     await this.#deleteMany(this.#blobInfo, 'blob sizes', digests);
@@ -197,7 +218,7 @@ export class KeyvCacheStore implements CacheStore {
 
   async #memoGroups(dirs: readonly string[]): Promise<Map<string, Record<string, string>>> {
     const unique = [...new Set(dirs)];
-    const values = (await this.#statMemo.getMany<Record<string, string>>(unique)) as (Record<string, string> | undefined)[];
+    const values = (await this.#read('stat memos', () => this.#statMemo.getMany<Record<string, string>>(unique))) as (Record<string, string> | undefined)[];
     const groups = new Map<string, Record<string, string>>();
     unique.forEach((dir, k) => {
       const value = values[k];
@@ -246,6 +267,25 @@ export class KeyvCacheStore implements CacheStore {
     return paths;
   }
 
+  async getIndex(name: string): Promise<string | undefined> {
+    const text = await this.#read('the partition index', () => this.#index.get<string>(name));
+    return typeof text === 'string' ? text : undefined;
+  }
+
+  async putIndex(name: string, text: string): Promise<void> {
+    await this.#setMany(this.#index, 'the partition index', [{ key: name, value: text }]);
+  }
+
+  async #dropIndex(): Promise<void> {
+    this.#lastError = undefined;
+    try {
+      await this.#index.clear();
+    } catch (error) {
+      throw new StoreWriteError('deletion of the partition index', this.description, error);
+    }
+    if (this.#lastError !== undefined) throw new StoreWriteError('deletion of the partition index', this.description, this.#lastError);
+  }
+
   async info(): Promise<StoreInfo> {
     const records = (await this.#entries(this.#records, 'counting records')).length;
     const blobs = await this.listBlobs();
@@ -254,7 +294,7 @@ export class KeyvCacheStore implements CacheStore {
 
   async clear(): Promise<void> {
     // Records first: a record must never outlive its blobs.
-    for (const keyv of [this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.clear();
+    for (const keyv of [this.#index, this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.clear();
   }
 
   async compact(): Promise<void> {
@@ -262,7 +302,7 @@ export class KeyvCacheStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    for (const keyv of [this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.disconnect();
+    for (const keyv of [this.#index, this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.disconnect();
     await this.#options.close?.();
   }
 }

@@ -85,6 +85,16 @@ export interface CacheStore {
   /** Every path with a stat memo. */
   listStatMemoPaths(): Promise<string[]>;
 
+  /**
+   * The partition index: one text value per name that the engine keeps as a fast path for tasks without
+   * dependencies (`pipeline/partition-index.ts`). It only restates what records, blobs and stat memos say,
+   * so a store must drop it (every name) whenever records or blobs are deleted or the store is cleared;
+   * the engine then falls back to the records and writes it again. Optional: a store without it simply
+   * has no fast path.
+   */
+  getIndex?(name: string): Promise<string | undefined>;
+  putIndex?(name: string, text: string): Promise<void>;
+
   info(): Promise<StoreInfo>;
   /** Remove everything. */
   clear(): Promise<void>;

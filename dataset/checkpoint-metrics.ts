@@ -7,7 +7,13 @@
  * float64. In the real files that makes CKA a float32 mean and everything else a float64 mean.
  *
  * Seeds: every file is averaged over its own seeds. SPEC does not make a mismatch between files an error
- * (each metric is a mean over the runs its file has), so a mismatch is a note, not a failure.
+ * (each metric is a mean over the runs its file has), so a mismatch is a note, not a failure. Within a file
+ * the seeds must be 0..n-1 (SPEC: "keyed 0..n-1"): a gap is a lost run, an error naming the missing seed.
+ *
+ * Values: an infinite measurement is an error naming its place, and so is a NaN in some seeds but not all
+ * (numpy's mean would quietly turn the other runs into a NaN cell: a lost configuration). A metric NaN in
+ * every seed was not measured: it is NaN, like an absent file (the synthetic generator writes a NaN grid
+ * cell that way). SPEC's own rule comes first: NaN CKA entries are skipped.
  */
 import { join } from 'node:path';
 import { readNpz } from '../formats/npz.js';
@@ -103,10 +109,18 @@ export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array |
 class FloatBag {
   readonly values: number[] = [];
   private allF32 = true;
+  /** Where the first NaN is, and how many there are: some NaN among numbers is an error (see the header). */
+  private nanAt: PyPlace | undefined;
+  private nans = 0;
   add(v: PyValue, place: PyPlace, what?: string): void {
-    this.addFloat(expectFloat(v, place, what));
+    this.addFloat(expectFloat(v, place, what), place);
   }
-  addFloat(f: PyFloat): void {
+  addFloat(f: PyFloat, place: PyPlace): void {
+    if (f.value === Infinity || f.value === -Infinity) throw notFinite(f.value, place);
+    if (Number.isNaN(f.value)) {
+      this.nans++;
+      this.nanAt ??= place;
+    }
     this.values.push(f.value);
     if (!f.f32) this.allF32 = false;
   }
@@ -115,6 +129,7 @@ class FloatBag {
     return this.allF32 && this.values.length > 0 ? 'f4' : 'f8';
   }
   mean(): number {
+    if (this.nans > 0 && this.nans < this.values.length) throw notFinite(NaN, this.nanAt!, `${this.nans} of ${this.values.length} values NaN`);
     return numpyMean(this.values, this.precision);
   }
   /**
@@ -127,12 +142,38 @@ class FloatBag {
   }
 }
 
+/** A measurement that is NaN or infinite where a number must be: an error at its place, with what it usually means. */
+function notFinite(value: number, place: PyPlace, context?: string): MetricsStructureError {
+  const spelled = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  return new MetricsStructureError(
+    place.file,
+    'a finite number',
+    `${spelled}${context ? ` (${context})` : ''}`,
+    place.where,
+    'a NaN or infinite measurement means the run diverged or the metric computation failed: recompute this file, or remove it (its metrics become NaN and the report lists it as missing)',
+  );
+}
+
 /** The top-level `{seed: ...}` dict: integer keys, at least one. */
 function seedDict(v: PyValue, place: PyPlace): PyDict {
   const d = expectDict(v, place);
   if (d.size === 0) throw place.fail('an empty dict (no seeds)');
-  for (const k of d.keys()) if (!isSeedKey(k)) throw place.fail(`${describePy(d)} (not seed numbers)`);
+  checkSeeds(d, place);
   return d;
+}
+
+/** Keys must be the seeds 0..n-1 (SPEC): a gap is a run that was lost, not a smaller mean to take quietly. */
+function checkSeeds(d: PyDict, place: PyPlace): void {
+  let max = -1;
+  for (const k of d.keys()) {
+    if (!isSeedKey(k) || Number(k) < 0) throw place.fail(`${describePy(d)} (not seed numbers)`);
+    max = Math.max(max, Number(k));
+  }
+  if (max < d.size) return; // n distinct integers in 0..n-1: exactly the seeds 0..n-1
+  const missing: number[] = [];
+  for (let s = 0; s <= max && missing.length < 5; s++) if (!d.has(s) && !d.has(BigInt(s))) missing.push(s);
+  const seeds = [...d.keys()].map(Number).sort((a, b) => a - b).join(', ');
+  throw place.fail(`seeds ${seeds}: seed${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`, 'the seeds 0..n-1, each with its run');
 }
 
 function lossAcc(value: PyValue, file: string): { acc: number; loss: number; seeds: number } {
@@ -176,6 +217,10 @@ function readTrErr(bytes: Uint8Array, file: string): { values: ArrayLike<number>
   if (!isFloat || arr.shape.length !== 1 || arr.shape[0] !== CURVE_POINTS) {
     throw new MetricsStructureError(file, expected, describePy(arr), "at 'tr_err'");
   }
+  const data = arr.data as Float64Array | Float32Array;
+  // NaN keeps numpy's semantics (modeConnectivity); an infinite error rate is no measurement at all.
+  const bad = data.findIndex((x) => x === Infinity || x === -Infinity);
+  if (bad >= 0) throw notFinite(data[bad], new PyPlace(file, expected, ['tr_err', bad]));
   return { values: arr.data as Float64Array | Float32Array, f32: arr.dtype.str.endsWith('f4') };
 }
 
@@ -206,8 +251,8 @@ export function modeConnectivity(trErr: { values: ArrayLike<number>; f32: boolea
 
 /** The dict of dicts `{a: {b: ...}}` of CKA and model distance; calls `each` for every a != b. */
 function pairs(d: PyDict, place: PyPlace, each: (v: PyValue, at: PyPlace) => void): number {
+  checkSeeds(d, place);
   for (const [a, row] of d) {
-    if (!isSeedKey(a)) throw place.fail(`${describePy(d)} (not seed numbers)`);
     const rowAt = place.at(a);
     for (const [b, v] of expectDict(row, rowAt)) {
       if (!isSeedKey(b)) throw rowAt.fail(`${describePy(row)} (not seed numbers)`);
@@ -229,7 +274,7 @@ function cka(value: PyValue, file: string): { cka: number; seeds: number; pairs:
     const x = expectFloat(list.get(list.length - 1), at.at(list.length - 1));
     // SPEC: NaN entries are skipped (removed before the mean; not np.nanmean, whose zeros shift the
     // pairwise sum: the sample's expected CSV agrees with removal, and differs from nanmean once).
-    if (!Number.isNaN(x.value)) bag.addFloat(x);
+    if (!Number.isNaN(x.value)) bag.addFloat(x, at.at(list.length - 1));
   });
   return { cka: bag.mean(), seeds, pairs: total, used: bag.values.length };
 }

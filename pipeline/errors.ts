@@ -104,6 +104,78 @@ export class MissingInputError extends PipelineError {
   }
 }
 
+/** An input file is bigger than its task accepts (`FileInput.maxBytes`); it was not read. */
+export class InputTooLargeError extends PipelineError {
+  constructor(
+    readonly file: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      'input-too-large',
+      'task',
+      `input ${file} is ${size} bytes (${gib(size)}), over the limit of ${limit} bytes (${gib(limit)}) for this input; it was not read. ` +
+        'It is not the file the task expects: replace it with the right file, or remove it.',
+    );
+  }
+}
+
+const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(bytes >= 1024 ** 3 ? 1 : 3)} GiB`;
+
+/**
+ * What a person can do about a file-system error, by its errno code; `undefined` when there is nothing
+ * more specific to say than the system's own message.
+ */
+export function fileSystemFix(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free some space on that disk (or point cacheDir/outDir at another one) and run again: what was already built is kept';
+    case 'EACCES':
+    case 'EPERM':
+      return 'give the user running mdpipe permission to it (chmod or chown), or run mdpipe as its owner';
+    case 'EROFS':
+      return 'it is on a read-only file system: point cacheDir/outDir at a writable folder';
+    case 'ELOOP':
+      return 'a symbolic link on that path leads back to itself: point it at the real file or folder, or remove it';
+    case 'EIO':
+      return 'the disk reported an I/O error: check the disk, or copy the file again';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files: raise the limit (ulimit -n) or lower --jobs';
+    case 'ENOTDIR':
+    case 'EISDIR':
+      return 'a file stands where a folder is expected, or the reverse: check the path';
+    default:
+      return undefined;
+  }
+}
+
+const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+const errnoOf = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException | undefined)?.code;
+
+/** The cache directory, or the lock in it, cannot be created or written. Nothing was run or changed. */
+export class CacheDirectoryError extends PipelineError {
+  constructor(
+    readonly cacheDir: string,
+    cause: unknown,
+  ) {
+    const fix = fileSystemFix(errnoOf(cause)) ?? 'check that this user can create and write the cache directory';
+    super('cache-directory', 'task', `cannot use the cache directory ${cacheDir}: ${errorText(cause)}\n  fix: ${fix}`, { cause });
+  }
+}
+
+/** A published output file could not be written; the previous version, if any, is left as it was. */
+export class OutputWriteError extends PipelineError {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const fix = fileSystemFix(errnoOf(cause)) ?? 'check that this user can write the output folder';
+    super('output-write', 'task', `could not write the output ${file} (${errorText(cause)}); its previous version, if any, is unchanged\n  fix: ${fix}`, { cause });
+  }
+}
+
 /** An input changed while its task ran, so the result may not match the hashed content. */
 export class InputChangedError extends PipelineError {
   constructor(

@@ -14,6 +14,13 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import type { StatMemo } from '../cache/store.js';
+import { InputTooLargeError } from './errors.js';
+
+/**
+ * Largest input file read when a task declares no `maxBytes`: far above any real input, and below the
+ * 2 GiB a single `readSync` can fill.
+ */
+export const DEFAULT_MAX_INPUT_BYTES = 1024 ** 3;
 
 /** What identifies a file's version without reading it. */
 export interface FileStat {
@@ -60,8 +67,9 @@ export function memoOf(stat: FileStat, digest: string): StatMemo {
  * before reading. Exactly the stat's size is read: a file that changes during the read ends up with a
  * stat that no longer matches, so the change is seen by the post-run check and by the next run.
  * Returns `undefined` if the file does not exist.
+ * @throws InputTooLargeError, before allocating anything, when the file is bigger than `maxBytes`
  */
-export function readFileWithStat(path: string): { bytes: Buffer; stat: FileStat } | undefined {
+export function readFileWithStat(path: string, maxBytes: number = DEFAULT_MAX_INPUT_BYTES): { bytes: Buffer; stat: FileStat } | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -73,6 +81,7 @@ export function readFileWithStat(path: string): { bytes: Buffer; stat: FileStat 
     const stats = fstatSync(fd, { bigint: true });
     if (!stats.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR' });
     const size = Number(stats.size);
+    if (size > maxBytes) throw new InputTooLargeError(path, size, maxBytes);
     const bytes = Buffer.allocUnsafe(size);
     let filled = 0;
     while (filled < size) {

@@ -23,17 +23,21 @@ export { describeChange } from './fingerprint.js';
 export { GRAPH_FORMATS, type GraphFormat } from './graph-render.js';
 export { createLogger, logEvent, type Logger, type LoggerOptions } from './logger.js';
 export {
+  CacheDirectoryError,
   CycleError,
   DuplicateTaskError,
   InputChangedError,
+  InputTooLargeError,
   InvalidResultError,
   InvalidTaskError,
   LockedError,
   MissingInputError,
+  OutputWriteError,
   PipelineError,
   UnknownDependencyError,
   UnknownTargetError,
   UnknownTaskError,
+  fileSystemFix,
   type ErrorCategory,
   type LockHolder,
 } from './errors.js';
@@ -42,4 +46,4 @@ export type { CacheStore } from '../cache/store.js';
 export { KeyvCacheStore, type KeyvCacheStoreOptions } from '../cache/keyv-store.js';
 export { openDefaultStore } from '../cache/default-store.js';
 export type { GcOptions, GcReport } from '../cache/gc.js';
-export { CacheStoreError, StoreWriteError, StoreCapabilityError } from '../cache/errors.js';
+export { CacheStoreError, StoreWriteError, StoreCapabilityError, StoreReadError, StoreOpenError } from '../cache/errors.js';

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
-import { LockedError, type LockHolder } from './errors.js';
+import { CacheDirectoryError, LockedError, type LockHolder } from './errors.js';
 
 export interface LockOptions {
   /** Wait for the holder to finish instead of failing with `LockedError`. */
@@ -61,9 +61,14 @@ function processIsAlive(pid: number): boolean {
 /**
  * Takes the lock of `cacheDir` (created if needed).
  * @throws LockedError when another live process holds it and `wait` is false
+ * @throws CacheDirectoryError when the directory or the lock cannot be written (permissions, a full disk)
  */
 export async function acquireProjectLock(cacheDir: string, options: LockOptions = {}): Promise<ProjectLock> {
-  mkdirSync(cacheDir, { recursive: true });
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+  } catch (error) {
+    throw new CacheDirectoryError(cacheDir, error);
+  }
   const lockfilePath = join(cacheDir, LOCK_DIR);
   const stale = Math.max(options.staleMs ?? 60_000, 2_000);
   for (;;) {
@@ -84,8 +89,15 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
       };
       const holderPath = join(cacheDir, HOLDER_FILE);
       const temporary = `${holderPath}.tmp-${process.pid}`;
-      writeFileSync(temporary, JSON.stringify(holder));
-      renameSync(temporary, holderPath);
+      try {
+        writeFileSync(temporary, JSON.stringify(holder));
+        renameSync(temporary, holderPath);
+      } catch (error) {
+        // A full disk, say: give the lock back and leave no temporary behind.
+        rmSync(temporary, { force: true });
+        await release().catch(() => {});
+        throw new CacheDirectoryError(cacheDir, error);
+      }
       return {
         holder,
         release: async () => {
@@ -95,7 +107,8 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      if (error instanceof CacheDirectoryError) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw new CacheDirectoryError(cacheDir, error);
     }
     const holder = readLockHolder(cacheDir);
     if (holder && holder.host === hostname() && !processIsAlive(holder.pid)) {

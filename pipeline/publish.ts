@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { OutputWriteError } from './errors.js';
 
 /** The absolute path of a published file, or an error message if `relPath` is not a safe relative path. */
 export function outputPath(outDir: string, relPath: string): { path: string } | { problem: string } {
@@ -17,16 +18,19 @@ export function outputPath(outDir: string, relPath: string): { path: string } | 
   return { path: join(outDir, normalized) };
 }
 
-/** Writes `bytes` to `path` atomically, creating parent directories. No fsync: a crash leaves either file. */
+/**
+ * Writes `bytes` to `path` atomically, creating parent directories. No fsync: a crash leaves either file.
+ * @throws OutputWriteError naming `path` (a full disk's ENOSPC names no file by itself)
+ */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
+    await mkdir(dirname(path), { recursive: true });
     await writeFile(temporary, bytes);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw error;
+    throw new OutputWriteError(path, error);
   }
 }
 

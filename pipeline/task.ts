@@ -21,6 +21,12 @@ export interface FileInput {
    * `null` for it. If false, an absent file fails the task with an error naming the path.
    */
   optional?: boolean;
+  /**
+   * Largest size accepted, in bytes: a bigger file fails the task, naming its size and this limit, before
+   * any of it is read (so a stray multi-gigabyte file cannot exhaust memory). Default 1 GiB
+   * (`DEFAULT_MAX_INPUT_BYTES`). Not in the key (the content digest is).
+   */
+  maxBytes?: number;
 }
 
 /** What a run function receives. */

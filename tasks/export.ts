@@ -2,14 +2,22 @@
  * `export:C`: the collection's published files, in `<outDir>/<C>/`: `dataframe.csv`, `dictionary.json`,
  * `grid.npz` and `report.json` (coverage). The engine writes them atomically once the task succeeded.
  */
-import { buildDataframeRows, dataframeToCsv } from '../dataset/dataframe.js';
-import { buildDictionary, dictionaryToJson, type DictionaryOptions } from '../dataset/dictionary.js';
-import { writeGridNpz } from '../dataset/grid-npz.js';
+import type { DictionaryOptions } from '../dataset/dictionary.js';
 import type { LabelGrids } from '../dataset/labels.js';
 import type { RfiGrids } from '../dataset/rfi.js';
 import type { Json, TaskDeclaration } from '../pipeline/task.js';
 import type { Coverage, GridOutput } from './grid.js';
 import { taskId } from './ids.js';
+import { lazy } from './lazy.js';
+
+const writers = lazy(async () => {
+  const [dataframe, dictionary, gridNpz] = await Promise.all([
+    import('../dataset/dataframe.js'),
+    import('../dataset/dictionary.js'),
+    import('../dataset/grid-npz.js'),
+  ]);
+  return { ...dataframe, ...dictionary, ...gridNpz };
+});
 
 export const EXPORT_CODE_VERSION = '1';
 
@@ -25,7 +33,8 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
     files: [],
     deps: [gridId, rfiId, labelId],
     description: `${EXPORT_FILES.join(', ')} in <outDir>/${collection}/`,
-    run(ctx) {
+    async run(ctx) {
+      const { buildDataframeRows, dataframeToCsv, buildDictionary, dictionaryToJson, writeGridNpz } = await writers();
       const { grid, coverage } = ctx.upstream.get(gridId) as GridOutput;
       const rows = buildDataframeRows(grid, ctx.upstream.get(rfiId) as RfiGrids, ctx.upstream.get(labelId) as LabelGrids);
       const text = (s: string) => Buffer.from(s, 'utf8');

@@ -4,11 +4,14 @@
  * the coverage the report needs.
  */
 import type { PublishedCollection, RawCollection } from '../config/load.js';
-import { buildGrid, gridSize, cellIndex, type Axes, type Grid } from '../dataset/grid.js';
+import type { Axes, Grid } from '../dataset/grid.js';
 import { METRIC_FILES, METRIC_NAMES, type MetricFile, type MetricName } from '../dataset/metrics.js';
-import { readPublishedGrid } from '../dataset/published-grid.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
 import { allParses, partitionName, taskId } from './ids.js';
+import { lazy } from './lazy.js';
+
+const gridCode = lazy(() => import('../dataset/grid.js'));
+const publishedGridCode = lazy(() => import('../dataset/published-grid.js'));
 import type { OutsideFolder, ParsedCheckpoint } from './parse.js';
 
 export const GRID_CODE_VERSION = '1';
@@ -62,10 +65,11 @@ export function rawGridTask(collection: RawCollection, outside: readonly Outside
     files: [],
     deps: [allParses(collection.name)],
     description: `grid of every metric over ${collection.name}'s axes`,
-    run(ctx) {
+    async run(ctx) {
+      const g = await gridCode();
       const parsed = [...ctx.upstream.values()] as ParsedCheckpoint[];
       const axes = resolveAxes(collection.axes, parsed);
-      const { grid } = buildGrid(
+      const { grid } = g.buildGrid(
         axes,
         parsed.map((p) => ({ ...p.coords, metrics: p.metrics })),
       );
@@ -74,9 +78,9 @@ export function rawGridTask(collection: RawCollection, outside: readonly Outside
       const present = new Set(parsed.map((p) => partitionName(p.coords)));
       const coverage: Coverage = {
         source: 'raw',
-        expected: gridSize(axes),
+        expected: g.gridSize(axes),
         found: parsed.length,
-        missingConfigurations: allConfigurations(axes).filter((name) => !present.has(name)),
+        missingConfigurations: allConfigurations(axes, g).filter((name) => !present.has(name)),
         missingFiles: Object.fromEntries(METRIC_FILES.filter((f) => missingFiles[f]).map((f) => [f, missingFiles[f]])),
         nanCells: countNaN(grid),
         outsideAxes: [...outside].sort((a, b) => a.folder.localeCompare(b.folder)),
@@ -95,15 +99,17 @@ export function publishedGridTask(collection: PublishedCollection): TaskDeclarat
     files: [{ name: 'grid.npy', path: collection.grid }],
     deps: [],
     description: `published grid ${collection.grid}`,
-    run(ctx) {
+    async run(ctx) {
+      const g = await gridCode();
+      const { readPublishedGrid } = await publishedGridCode();
       const grid = readPublishedGrid(ctx.files.get('grid.npy')!, collection.grid);
       const nanCells = countNaN(grid);
       const { axes } = grid;
-      const missing = allConfigurations(axes).filter((_, at) => allMetricsNaN(grid, at));
+      const missing = allConfigurations(axes, g).filter((_, at) => allMetricsNaN(grid, at));
       const coverage: Coverage = {
         source: 'published',
-        expected: gridSize(axes),
-        found: gridSize(axes) - missing.length,
+        expected: g.gridSize(axes),
+        found: g.gridSize(axes) - missing.length,
         missingConfigurations: missing,
         missingFiles: {},
         nanCells,
@@ -120,7 +126,8 @@ function allMetricsNaN(grid: Grid, at: number): boolean {
 }
 
 /** Partition names of every cell, in grid order. */
-function allConfigurations(axes: Axes): string[] {
+function allConfigurations(axes: Axes, g: Pick<typeof import('../dataset/grid.js'), 'gridSize' | 'cellIndex'>): string[] {
+  const { gridSize, cellIndex } = g;
   const names: string[] = new Array(gridSize(axes));
   axes.bs.forEach((bs, i) =>
     axes.width.forEach((width, j) =>

@@ -31,7 +31,9 @@ export function defineDataset(config: ResolvedConfig): PipelineDefinition {
     tasks: ({ partitions }) => {
       for (const c of config.collections) {
         if (c.kind === 'raw' && !partitions.some((id) => id.startsWith(`parse:${c.name}/`))) {
-          throw noCheckpointsError(c, outside.get(c.name)!.length);
+          const error = noCheckpointsError(c, outside.get(c.name)!.length);
+          // Name the file the key is in, as the loader's own errors do.
+          throw config.file ? error.inFile(config.file) : error;
         }
       }
       return config.collections.flatMap((c) => collectionTasks(c, outside.get(c.name) ?? []));

@@ -1,8 +1,11 @@
 /** `label:C`: the failure-source labels (dataset/labels.ts declares the rules as data). */
-import { LABEL_RULES, computeLabels, type LabelGrids } from '../dataset/labels.js';
+import { LABEL_RULES, type LabelGrids } from '../dataset/labels.js';
 import type { RfiGrids } from '../dataset/rfi.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
 import { taskId } from './ids.js';
+import { lazy } from './lazy.js';
+
+const labels = lazy(() => import('../dataset/labels.js'));
 
 export const LABEL_CODE_VERSION = '1';
 
@@ -17,7 +20,8 @@ export function labelTask(collection: string): TaskDeclaration {
     files: [],
     deps: [rfiId],
     description: 'failure-source labels: bs_failure, width_vs_batch, data_vs_batch',
-    run(ctx) {
+    async run(ctx) {
+      const { computeLabels } = await labels();
       const value: LabelGrids = computeLabels(ctx.upstream.get(rfiId) as RfiGrids);
       return { value };
     },

@@ -1,8 +1,11 @@
 /** `rfi:C`: the room for improvement of every configuration under the six operations. */
-import { computeRfi, type RfiGrids } from '../dataset/rfi.js';
+import type { RfiGrids } from '../dataset/rfi.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
 import type { GridOutput } from './grid.js';
 import { taskId } from './ids.js';
+import { lazy } from './lazy.js';
+
+const rfi = lazy(() => import('../dataset/rfi.js'));
 
 export const RFI_CODE_VERSION = '1';
 
@@ -16,7 +19,8 @@ export function rfiTask(collection: string): TaskDeclaration {
     files: [],
     deps: [gridId],
     description: 'room for improvement under the six operations',
-    run(ctx) {
+    async run(ctx) {
+      const { computeRfi } = await rfi();
       const { grid } = ctx.upstream.get(gridId) as GridOutput;
       const value: RfiGrids = computeRfi(grid.metrics.test_acc, grid.axes);
       return { value };
