@@ -1,0 +1,22 @@
+/**
+ * `mdpipe explain TASK`: why a task would re-run, field by field (input file with its old and new
+ * digest, parameter, code version, upstream output), and the stored result's provenance.
+ */
+import { EXIT } from '../exit-codes.js';
+import { openProject, loadProjectConfig } from '../project.js';
+import type { Session } from '../session.js';
+
+export async function explainCommand(session: Session, id: string, flags: { json?: boolean }): Promise<number> {
+  const config = loadProjectConfig(session);
+  const engine = await openProject(session, config);
+  try {
+    const explanation = await engine.explain(id);
+    if (flags.json) {
+      const { text: _text, ...data } = explanation;
+      session.terminal.out(`${JSON.stringify(data)}\n`);
+    } else session.terminal.out(explanation.text);
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}

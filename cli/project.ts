@@ -1,0 +1,52 @@
+/**
+ * The configuration and the engine, as the verbs open them. Imported lazily by the verbs that need them
+ * (loading the config schema and the engine costs a few hundred milliseconds that `--help` and `synth`
+ * should not pay).
+ */
+import type { ResolvedConfig } from '../config/load.js';
+import type { Engine, EngineListener, PipelineDefinition } from '../pipeline/index.js';
+import { loadConfig } from '../config/load.js';
+import { openEngine } from '../pipeline/index.js';
+import { defineDataset } from '../tasks/index.js';
+import type { Session } from './session.js';
+import { toolVersion } from './version.js';
+
+/**
+ * `--config FILE`, else `./mdpipe.config.json`, else the built-in default.
+ * @param allowMissingInputs for verbs that only touch the cache (`clean`, `cache info`): the raw folders
+ *   need not exist
+ * @throws ConfigError naming the key, the problem and the fix
+ */
+export function loadProjectConfig(session: Session, options: { allowMissingInputs?: boolean; cwd?: string } = {}): ResolvedConfig {
+  return loadConfig({ configPath: session.globals.config, cwd: options.cwd, allowMissingInputs: options.allowMissingInputs });
+}
+
+export interface OpenOptions {
+  jobs?: number;
+  /**
+   * The engine's events. The CLI renders them itself (cli/run-reporter.ts) rather than handing the engine
+   * its logger, whose per-task info lines would bury a 3,000-task run.
+   */
+  onEvent?: EngineListener;
+  /**
+   * Open over an empty graph, for verbs that read or empty the store without the graph (`clean`,
+   * `cache info`): no discovery, so they work even when the raw tree is gone.
+   */
+  withoutGraph?: boolean;
+}
+
+const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
+
+/** Discovers the dataset's tasks from the configuration and opens the engine on them. */
+export async function openProject(session: Session, config: ResolvedConfig, options: OpenOptions = {}): Promise<Engine> {
+  return openEngine({
+    definition: options.withoutGraph ? EMPTY_DEFINITION : defineDataset(config),
+    cacheDir: config.cacheDir,
+    outDir: config.outDir,
+    jobs: options.jobs ?? config.jobs,
+    // Verbs without a reporter still show the engine's warnings (a lock lost while held, say).
+    onEvent: options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`)),
+    toolVersion: toolVersion(),
+    lock: { command: session.command },
+  });
+}

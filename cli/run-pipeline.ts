@@ -1,0 +1,91 @@
+/**
+ * Runs the pipeline for `run` and `demo`: progress while it works, then the one-screen summary (or, with
+ * `--json`, exactly the engine's RunSummary on stdout and nothing else), Ctrl-C handling, and the exit code.
+ */
+import type { ResolvedConfig } from '../config/load.js';
+import type { DryRunResult, RunResult } from '../pipeline/index.js';
+import { LockedError } from '../pipeline/index.js';
+import { EXIT } from './exit-codes.js';
+import { count, plural } from './format.js';
+import { trapInterrupt } from './interrupt.js';
+import { chooseProgressMode, createProgress } from './progress.js';
+import { openProject } from './project.js';
+import { createRunReporter } from './run-reporter.js';
+import { renderRunSummary } from './run-summary.js';
+import { createSessionLogger, type Session } from './session.js';
+import { renderTaskTable } from './task-table.js';
+
+/** The options of `run` (and `demo`). */
+export interface RunFlags {
+  force?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  jobs?: number;
+  wait?: boolean;
+  /** `--no-progress` sets it false. */
+  progress?: boolean;
+}
+
+export interface PipelineRun {
+  code: number;
+  /** Absent for a dry run. */
+  result?: RunResult;
+}
+
+export async function runPipeline(session: Session, config: ResolvedConfig, targets: string[], flags: RunFlags): Promise<PipelineRun> {
+  const { terminal, globals } = session;
+  const logger = await createSessionLogger(session);
+  const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
+  const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
+  const reporter = createRunReporter(logger, progress);
+  const engine = await openProject(session, config, { jobs: flags.jobs, onEvent: (event) => reporter.onEvent(event) });
+  const trap = trapInterrupt(() => terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'));
+  try {
+    if (flags.dryRun) {
+      const plan = await engine.dryRun({ targets, force: flags.force });
+      terminal.out(flags.json ? `${JSON.stringify(plan)}\n` : renderPlan(plan));
+      return { code: EXIT.ok };
+    }
+    let result: RunResult;
+    try {
+      result = await engine.run({ targets, force: flags.force, wait: flags.wait, signal: trap.signal });
+    } catch (error) {
+      if (error instanceof LockedError && trap.interrupted) {
+        reporter.stop();
+        terminal.err('interrupted while waiting for the cache lock: nothing was run\n');
+        return { code: EXIT.interrupted };
+      }
+      throw error;
+    }
+    reporter.stop();
+    const s = result.summary;
+    if (flags.json) terminal.out(`${JSON.stringify(s)}\n`);
+    else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
+    if (result.interrupted) {
+      const finished = s.executed + s.cached + s.failed;
+      terminal.err(`interrupted: ${plural(finished, 'task')} finished, ${count(s.skipped)} not started; run again to continue\n`);
+      return { code: EXIT.interrupted, result };
+    }
+    return { code: s.failed > 0 ? EXIT.failed : EXIT.ok, result };
+  } finally {
+    reporter.stop();
+    trap.dispose();
+    await engine.close();
+  }
+}
+
+/** `run --dry-run`: what would run and why, from the same planner as a real run. */
+export function renderPlan(plan: DryRunResult): string {
+  const rows = plan.tasks.map((t) => ({
+    id: t.id,
+    state: t.action === 'run' ? 'run' : t.action === 'fresh' ? 'fresh' : 'may run',
+    reason: t.reason,
+  }));
+  const head =
+    plan.run + plan.runIfUpstreamChanges === 0
+      ? `nothing would run: ${plural(plan.fresh, 'task')} fresh\n`
+      : `would run ${plural(plan.run, 'task')}` +
+        (plan.runIfUpstreamChanges > 0 ? `, and ${count(plan.runIfUpstreamChanges)} more if their upstream output changes` : '') +
+        `; ${count(plan.fresh)} fresh (nothing was run or written)\n`;
+  return head + renderTaskTable(rows, ['fresh', 'run', 'may run'], { moreHint: '--dry-run --json lists every task' });
+}

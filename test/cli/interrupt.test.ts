@@ -1,0 +1,76 @@
+/**
+ * Ctrl-C: exit 130 and a message saying what happened and what to do; nothing half-done is kept, and the
+ * next command continues from what finished.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { acquireProjectLock } from '../../pipeline/lock.js';
+import { expectExit, mdpipe, parseJson, spawnMdpipe, tempDir } from './support.js';
+
+const count = (text: string): number => Number(text.replace(/,/g, ''));
+const fast = { MDPIPE_PROGRESS_INTERVAL_MS: '100' };
+
+describe('Ctrl-C', () => {
+  let dir: string;
+  beforeAll(async () => {
+    // A full collection (1,690 folders): a cold run lasts long enough to be interrupted.
+    dir = tempDir('interrupt');
+    expectExit(await mdpipe(['synth', '--out', 'raw/basic', '--config-out', 'mdpipe.config.json', '--no-progress'], { cwd: dir }), 0);
+  }, 120_000);
+
+  test('during a run: exit 130 with the counts; the next run reuses exactly the tasks that finished', async () => {
+    const run = spawnMdpipe(['run', '--no-progress'], { cwd: dir, env: fast });
+    await run.waitForStderr(/progress: /);
+    run.child.kill('SIGINT');
+    const ran = await run.done;
+    expectExit(ran, 130);
+    const m = /interrupted: ([\d,]+) tasks? finished, ([\d,]+) not started; run again to continue/.exec(ran.stderr);
+    expect(m).not.toBeNull();
+    const [finished, notStarted] = [count(m![1]), count(m![2])];
+    expect(finished + notStarted).toBe(1690 + 4);
+    expect(ran.stdout).toMatch(/^mdpipe: interrupted after /m);
+
+    const again = await mdpipe(['run', '--json'], { cwd: dir });
+    expectExit(again, 0);
+    const summary = parseJson<{ ok: boolean; executed: number; cached: number }>(again);
+    expect(summary.ok).toBe(true);
+    expect(summary.cached).toBe(finished);
+    expect(summary.executed).toBe(notStarted);
+  }, 120_000);
+
+  test('while waiting for the cache lock (--wait): exit 130, nothing run', async () => {
+    const lock = await acquireProjectLock(path.join(dir, '.mdpipe'), { command: 'the test holding the lock' });
+    const run = spawnMdpipe(['run', '--wait', '--force', '--log-level', 'debug'], { cwd: dir });
+    try {
+      // Discovery is logged (debug) before the lock is requested; then it polls for the lock.
+      await run.waitForStderr(/found [\d,]+ tasks/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(run.child.exitCode).toBeNull();
+      run.child.kill('SIGINT');
+      const ran = await run.done;
+      expectExit(ran, 130);
+      expect(ran.stderr).toContain('interrupted while waiting for the cache lock: nothing was run');
+    } finally {
+      run.child.kill('SIGKILL');
+      await lock.release();
+    }
+    const after = await mdpipe(['run', '--json'], { cwd: dir });
+    expect(parseJson<{ executed: number }>(after).executed).toBe(0);
+  }, 60_000);
+
+  test('during synth: exit 130 saying how far it got; the same command again finishes the tree', async () => {
+    const cwd = tempDir('interrupt-synth');
+    const synth = spawnMdpipe(['synth', '--out', 'raw', '--collection', 'noisy'], { cwd, env: fast });
+    await synth.waitForStderr(/progress: /);
+    synth.child.kill('SIGINT');
+    const ran = await synth.done;
+    expectExit(ran, 130);
+    const m = /interrupted: ([\d,]+) folders? written to raw, each complete; run the same command again to finish/.exec(ran.stderr);
+    expect(m).not.toBeNull();
+    expect(count(m![1])).toBeLessThan(1690);
+    const again = await mdpipe(['synth', '--out', 'raw', '--collection', 'noisy', '--no-progress'], { cwd });
+    expectExit(again, 0);
+    expect(again.stdout).toContain('wrote 1,690 checkpoint folders');
+    expect(fs.readdirSync(path.join(cwd, 'raw/different_knobs_subset_noisy_01'))).toHaveLength(13);
+  }, 60_000);
+});
