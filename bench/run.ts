@@ -2,7 +2,8 @@
  * `npm run bench`: the three numbers users feel (first build, rebuild when nothing changed, rebuild after
  * a few new runs land), measured on full-size synthetic trees as `mdpipe run` processes, start to exit,
  * against floors measured in the same run. Nothing is asserted: the figures go to a table, printed and
- * written to `bench/results/<date>.md` with the machine they were taken on.
+ * written to `bench/results/<date>-<HHMM>.md` (UTC start time; one file per run) with the machine they
+ * were taken on.
  *
  *   npm run bench                 both collections, 2 x 1,690 folders, 5 repetitions, 4x scale, Python
  *   npm run bench -- --quick      a smoke check: 2 x 169 folders, 2 repetitions
@@ -267,10 +268,22 @@ async function main(): Promise<void> {
   const text = report({ series, scale, ws1, started, loadStart, loadEnd });
   process.stdout.write(text);
   if (WRITE) {
-    const file = join(PROJECT, 'bench/results', `${started.toISOString().slice(0, 10)}${QUICK ? '-quick' : ''}.md`);
+    const file = resultsFile(started);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeFileSync(file, text, { flag: 'wx' });
     log(`wrote ${relative(process.cwd(), file)}`);
+  }
+}
+
+/**
+ * One results file per run, named by its start time in UTC (`2026-11-27-0810.md`), so a second run on
+ * the same day does not overwrite the first; `-2`, `-3` if runs start within the same minute.
+ */
+function resultsFile(started: Date): string {
+  const stamp = `${started.toISOString().slice(0, 10)}-${started.toISOString().slice(11, 16).replace(':', '')}${QUICK ? '-quick' : ''}`;
+  for (let n = 1; ; n++) {
+    const file = join(PROJECT, 'bench/results', `${stamp}${n === 1 ? '' : `-${n}`}.md`);
+    if (!existsSync(file)) return file;
   }
 }
 
@@ -314,6 +327,7 @@ function report({ series, scale, ws1, started, loadStart, loadEnd }: ReportInput
       min: Math.min(...times),
       max: Math.max(...times),
       rssMb: Math.max(...list.map((m) => m.rssMb)),
+      cpuMs: median(list.map((m) => m.cpuMs)),
       executed: executed === undefined ? '' : String(executed),
       ratio: vs ? `${(median(times) / vs.floor).toFixed(2)} x ${vs.label}` : '',
     });

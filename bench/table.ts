@@ -6,6 +6,8 @@ export interface Row {
   min: number;
   max: number;
   rssMb: number;
+  /** Median CPU time, user + system. */
+  cpuMs: number;
   /** Tasks executed (mdpipe runs only). */
   executed: string;
   /** The ratio to what it is judged against, as text. */
@@ -22,12 +24,13 @@ const ms = (value: number): string => `${value.toFixed(0)} ms`;
 
 export function formatTable(rows: readonly Row[]): string {
   const lines = [
-    '| scenario | median | min | max | peak RSS | tasks executed | ratio |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | median | min | max | CPU (median) | peak RSS | tasks executed | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     const rss = Number.isFinite(r.rssMb) ? `${r.rssMb.toFixed(0)} MB` : 'n/a';
-    lines.push(`| ${r.label} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${rss} | ${r.executed} | ${r.ratio} |`);
+    const cpu = Number.isFinite(r.cpuMs) ? ms(r.cpuMs) : 'n/a';
+    lines.push(`| ${r.label} | ${ms(r.median)} | ${ms(r.min)} | ${ms(r.max)} | ${cpu} | ${rss} | ${r.executed} | ${r.ratio} |`);
   }
   return lines.join('\n');
 }

@@ -3,7 +3,10 @@
  *
  * Any keyv instance works (SQLite by default, a Map in tests, Redis or Postgres for a shared cache): the
  * store is given a factory that opens one keyv per namespace, and stores only strings and JSON values so
- * any keyv serializer copes. Blobs are kept as base64 text for that reason.
+ * any keyv serializer copes. Blobs are kept as base64 text for that reason; a large blob (a published
+ * dictionary.json, 3.4 MB) is deflated first (`deflate:` then the base64 of the deflated bytes), on the
+ * thread pool, so the store writes a fifth of the bytes without holding up the engine. Its digest is still
+ * that of the content, checked on read as for any blob.
  *
  * Crash safety does not depend on the backend having transactions: `putResults` writes blob sizes, then
  * blobs, then records, each as one `setMany`. A record is the commit marker; a crash leaves at worst
@@ -14,6 +17,8 @@
  *     keyv: (namespace) => new Keyv({ store: new KeyvRedis('redis://cache:6379'), namespace }) })
  * Listing (GC, `clean`, `info`) needs a backend that can iterate its keys.
  */
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
 import type { Keyv } from 'keyv';
 import { sha256, type Digest } from './digest.js';
 import { CacheStoreError, StoreCapabilityError, StoreReadError, StoreWriteError } from './errors.js';
@@ -131,6 +136,7 @@ export class KeyvCacheStore implements CacheStore {
   async putResults(batch: ResultBatch): Promise<void> {
     const now = Date.now();
     const blobs = dedupeBlobs(batch.blobs);
+    const texts = await Promise.all(blobs.map((blob) => encodeBlob(blob.bytes)));
     await this.#setMany(
       this.#blobInfo,
       'blob sizes',
@@ -139,7 +145,7 @@ export class KeyvCacheStore implements CacheStore {
     await this.#setMany(
       this.#blobs,
       'blobs',
-      blobs.map((blob) => ({ key: blob.digest, value: Buffer.from(blob.bytes.buffer, blob.bytes.byteOffset, blob.bytes.byteLength).toString('base64') })),
+      blobs.map((blob, k) => ({ key: blob.digest, value: texts[k] })),
     );
     await this.putRecords(batch.records);
   }
@@ -175,8 +181,8 @@ export class KeyvCacheStore implements CacheStore {
         result.missing.push(digest);
         return;
       }
-      const bytes = Buffer.from(text, 'base64');
-      if (sha256(bytes) === digest) result.found.set(digest, bytes);
+      const bytes = decodeBlob(text);
+      if (bytes !== undefined && sha256(bytes) === digest) result.found.set(digest, bytes);
       else result.corrupt.push(digest);
     });
     if (result.corrupt.length > 0) await this.deleteBlobs(result.corrupt);
@@ -304,6 +310,28 @@ export class KeyvCacheStore implements CacheStore {
   async close(): Promise<void> {
     for (const keyv of [this.#index, this.#records, this.#blobs, this.#blobInfo, this.#statMemo]) await keyv.disconnect();
     await this.#options.close?.();
+  }
+}
+
+/** Blobs from this size on are stored deflated (smaller ones gain little and cost a thread-pool trip). */
+export const DEFLATE_FROM_BYTES = 64 * 1024;
+const DEFLATED = 'deflate:';
+const deflateRawAsync = promisify(deflateRaw);
+
+/** A blob as stored text: base64, or `deflate:` + the base64 of its deflated bytes (see the header). */
+async function encodeBlob(bytes: Uint8Array): Promise<string> {
+  if (bytes.byteLength < DEFLATE_FROM_BYTES) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  // Level 1: on a dictionary.json it measured 6.9x smaller in 24 ms, against 9.4x in 62 ms at level 6.
+  return DEFLATED + (await deflateRawAsync(bytes, { level: 1 })).toString('base64');
+}
+
+/** The bytes of a stored blob text, or undefined when deflated data does not inflate (damage). */
+function decodeBlob(text: string): Buffer | undefined {
+  if (!text.startsWith(DEFLATED)) return Buffer.from(text, 'base64');
+  try {
+    return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: 2 ** 31 - 1 });
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,15 +6,19 @@
  *   under `tee` still shows it is alive (`MDPIPE_PROGRESS_INTERVAL_MS` changes the period; tests use it);
  * - nothing, with `--quiet`.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import { count } from './format.js';
 import type { Terminal } from './terminal.js';
 
 export interface Progress {
   /** Starts showing progress toward `total` units (`tasks`, `folders`). */
   start(total: number): void;
-  /** `done` units so far; `detail` is shown beside the count (`12 executed · 3 cached`). */
-  update(done: number, detail?: string): void;
+  /**
+   * `done` units so far; `detail` is shown beside the count (`12 executed · 3 cached`). A function is
+   * called only when the line is drawn (a run reports thousands of updates and draws a few).
+   */
+  update(done: number, detail?: string | (() => string)): void;
   /** Removes the bar (flushing log lines queued above it) or stops the periodic lines. */
   stop(): void;
 }
@@ -45,14 +49,19 @@ export function createProgress(mode: ProgressMode, terminal: Terminal, unit: str
   return { start() {}, update() {}, stop() {} };
 }
 
+const text = (detail: string | (() => string)): string => (typeof detail === 'function' ? detail() : detail);
+
 /**
  * Redraws are driven by `update` (at most every 100 ms) as well as by cli-progress's timer: a run of
  * synchronous tasks can keep the event loop busy for seconds, and a timer alone would freeze the bar.
+ * cli-progress is loaded when a bar is first drawn (synchronously, through its CommonJS entry), so the
+ * commands that draw none (`--json`, `--quiet`, pipes) do not load it.
  */
 class BarProgress implements Progress {
-  #multi: cliProgress.MultiBar | undefined;
-  #bar: cliProgress.SingleBar | undefined;
+  #multi: cliProgressModule.MultiBar | undefined;
+  #bar: cliProgressModule.SingleBar | undefined;
   #drawnAt = 0;
+  #total = 0;
 
   constructor(
     private readonly terminal: Terminal,
@@ -60,6 +69,8 @@ class BarProgress implements Progress {
   ) {}
 
   start(total: number): void {
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+    this.#total = total;
     this.#multi = new cliProgress.MultiBar(
       {
         stream: process.stderr,
@@ -76,12 +87,12 @@ class BarProgress implements Progress {
     this.terminal.attachBar(this.#multi);
   }
 
-  update(done: number, detail = ''): void {
+  update(done: number, detail: string | (() => string) = ''): void {
     if (!this.#multi || !this.#bar) return;
-    this.#bar.update(done, { detail });
     const now = performance.now();
-    if (now - this.#drawnAt >= 100) {
+    if (now - this.#drawnAt >= 100 || done >= this.#total) {
       this.#drawnAt = now;
+      this.#bar.update(done, { detail: text(detail) });
       // Draws the bar and writes the log lines queued above it.
       this.#multi.update();
     }
@@ -106,7 +117,7 @@ class LineProgress implements Progress {
   #timer: NodeJS.Timeout | undefined;
   #done = 0;
   #total = 0;
-  #detail = '';
+  #detail: string | (() => string) = '';
   #saidAt = 0;
   readonly #interval = intervalMs();
 
@@ -122,7 +133,7 @@ class LineProgress implements Progress {
     this.#timer.unref();
   }
 
-  update(done: number, detail = ''): void {
+  update(done: number, detail: string | (() => string) = ''): void {
     this.#done = done;
     this.#detail = detail;
     this.#maybeSay();
@@ -132,7 +143,8 @@ class LineProgress implements Progress {
     const now = performance.now();
     if (this.#timer === undefined || this.#done >= this.#total || now - this.#saidAt < this.#interval) return;
     this.#saidAt = now;
-    this.line(`progress: ${count(this.#done)} of ${count(this.#total)} ${this.unit} done${this.#detail ? ` (${this.#detail})` : ''}`);
+    const detail = text(this.#detail);
+    this.line(`progress: ${count(this.#done)} of ${count(this.#total)} ${this.unit} done${detail ? ` (${detail})` : ''}`);
   }
 
   stop(): void {

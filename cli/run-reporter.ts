@@ -4,9 +4,10 @@
  * the file; warnings at warn; tasks restored from the cache at info. Per-task lines (executed, cached) are
  * debug and trace: a cold run has thousands of them, and the summary at the end counts them.
  */
-import type { EngineEvent, Logger } from '../pipeline/index.js';
+import type { EngineEvent } from '../pipeline/index.js';
 import { count } from './format.js';
 import type { Progress } from './progress.js';
+import type { SessionLogger } from './session.js';
 
 export interface RunReporter {
   onEvent(event: EngineEvent): void;
@@ -14,7 +15,7 @@ export interface RunReporter {
   stop(): void;
 }
 
-export function createRunReporter(logger: Logger, progress: Progress): RunReporter {
+export function createRunReporter(logger: SessionLogger, progress: Progress): RunReporter {
   let done = 0;
   const tally = { executed: 0, cached: 0, failed: 0, skipped: 0 };
   const detail = (): string =>
@@ -38,7 +39,7 @@ export function createRunReporter(logger: Logger, progress: Progress): RunReport
         case 'task-end': {
           done++;
           tally[event.status]++;
-          progress.update(done, detail());
+          progress.update(done, detail);
           const fields = { task: event.id, status: event.status, ms: event.ms };
           if (event.status === 'failed') logger.error({ task: event.id }, event.error ?? `${event.id} failed`);
           else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);

@@ -36,8 +36,26 @@ export function logLevel(globals: GlobalOptions): LogLevel {
   return globals.quiet ? 'warn' : 'info';
 }
 
-/** The pino logger writing to the session's stderr stream. */
-export async function createSessionLogger(session: Session): Promise<Logger> {
+/** What the CLI logs through: pino's level methods (`logger.info(fields, message)` or `logger.info(message)`). */
+export type SessionLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
+
+const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
+
+/**
+ * The session's logger, writing to its stderr stream. The pino logger behind it is made on the first line
+ * at an enabled level: a run that logs nothing (`--json --quiet`, a clean scripted run) never loads pino,
+ * and the thousands of per-task debug calls of a run cost a comparison each.
+ */
+export async function createSessionLogger(session: Session): Promise<SessionLogger> {
   const { createLogger } = await import('../pipeline/index.js');
-  return createLogger({ format: session.globals.logFormat, level: logLevel(session.globals), destination: session.terminal.logStream });
+  const level = logLevel(session.globals);
+  let real: Logger | undefined;
+  const method = (name: keyof SessionLogger) => {
+    if (LEVEL_VALUES[name as LogLevel] < LEVEL_VALUES[level]) return () => {};
+    return (...args: unknown[]): void => {
+      real ??= createLogger({ format: session.globals.logFormat, level, destination: session.terminal.logStream });
+      (real[name] as (...a: unknown[]) => void)(...args);
+    };
+  };
+  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') } as SessionLogger;
 }

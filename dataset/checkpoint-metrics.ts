@@ -17,6 +17,7 @@
  */
 import { join } from 'node:path';
 import { readNpz } from '../formats/npz.js';
+import type { PickleLimits } from '../formats/limits.js';
 import { readPickle } from '../formats/pickle/reader.js';
 import { NpArray, type PyDict, type PyValue } from '../formats/pickle/values.js';
 import { MetricsStructureError } from './errors.js';
@@ -35,6 +36,14 @@ export interface CheckpointMetrics {
   /** Things a person should know that are not errors: absent files, seed counts that differ, all-NaN CKA. */
   notes: string[];
 }
+
+/**
+ * Reader limits for metric files, far tighter than the readers' defaults (made for the 2 MB published
+ * dictionary and more): a real metric file holds kilobytes, so a pickle or an .npz member that would
+ * allocate more than this is hostile (a 500 kB "zip bomb" inflating to 512 MiB, say) and fails naming
+ * the limit before the memory is taken.
+ */
+const METRIC_FILE_LIMITS: Partial<PickleLimits> = { maxBytes: 64 * 1024 * 1024 };
 
 /** Number of points on the Bezier curve in `curve_test.npz` (SPEC: 5). */
 const CURVE_POINTS = 5;
@@ -65,14 +74,14 @@ export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array |
     switch (name) {
       case 'loss_acc_test.pkl':
       case 'loss_acc.pkl': {
-        const r = lossAcc(readPickle(bytes, file), file);
+        const r = lossAcc(readPickle(bytes, file, METRIC_FILE_LIMITS), file);
         if (name === 'loss_acc_test.pkl') [m.test_acc, m.test_loss] = [r.acc, r.loss];
         else [m.train_acc, m.train_loss] = [r.acc, r.loss];
         seedCounts.push([name, r.seeds]);
         break;
       }
       case 'hessian.pkl': {
-        const r = hessian(readPickle(bytes, file), file);
+        const r = hessian(readPickle(bytes, file, METRIC_FILE_LIMITS), file);
         [m.hessian_e, m.hessian_t] = [r.e, r.t];
         seedCounts.push([name, r.seeds]);
         break;
@@ -81,7 +90,7 @@ export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array |
         [m.mode_connectivity, m.mode_connectivity_peak] = modeConnectivity(readTrErr(bytes, file));
         break;
       case 'CKA_mixup_alpha_16.0.pkl': {
-        const r = cka(readPickle(bytes, file), file);
+        const r = cka(readPickle(bytes, file, METRIC_FILE_LIMITS), file);
         m.CKA = r.cka;
         seedCounts.push([name, r.seeds]);
         if (r.pairs > 0 && r.used === 0) notes.push(`${file}: every CKA entry with a != b is NaN: CKA is NaN`);
@@ -89,7 +98,7 @@ export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array |
         break;
       }
       case 'model_dist.pkl': {
-        const r = modelDistance(readPickle(bytes, file), file);
+        const r = modelDistance(readPickle(bytes, file, METRIC_FILE_LIMITS), file);
         m.L2 = r.l2;
         seedCounts.push([name, r.seeds]);
         break;
@@ -209,7 +218,7 @@ function hessian(value: PyValue, file: string): { e: number; t: number; seeds: n
 
 /** `tr_err` of curve_test.npz as float64 values, plus whether numpy would compute with it in float32. */
 function readTrErr(bytes: Uint8Array, file: string): { values: ArrayLike<number>; f32: boolean } {
-  const arrays = readNpz(bytes, file, { only: ['tr_err'] });
+  const arrays = readNpz(bytes, file, { only: ['tr_err'], limits: METRIC_FILE_LIMITS });
   const arr = arrays.get('tr_err');
   const expected = `an array 'tr_err' of ${CURVE_POINTS} floats`;
   if (!arr) throw new MetricsStructureError(file, expected, 'no tr_err.npy', 'in the archive');

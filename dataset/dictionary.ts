@@ -79,9 +79,17 @@ export function bestOperation(improvements: Readonly<Record<Operation, number>>)
 
 /** Every configuration's entry, in the published order (width, then bs, then data). */
 export function buildDictionary(grid: Grid, options: DictionaryOptions = {}): Map<string, DictionaryEntry> {
+  return new Map(dictionaryEntries(grid, options));
+}
+
+/**
+ * The entries of {@link buildDictionary} one at a time, in the same order: writing them out as they come
+ * (`dictionaryToBytes`) leaves each entry garbage at once, where a whole Map of 1,690 nested entries would
+ * survive into the old generation (measured as most of an export's garbage collection).
+ */
+export function* dictionaryEntries(grid: Grid, options: DictionaryOptions = {}): Generator<[string, DictionaryEntry]> {
   const { axes, metrics } = grid;
   const operations = Object.fromEntries(OPERATIONS.map((op, i) => [op, i])) as Record<Operation, number>;
-  const out = new Map<string, DictionaryEntry>();
   for (let j = 0; j < axes.width.length; j++) {
     for (let i = 0; i < axes.bs.length; i++) {
       for (let k = 0; k < axes.data.length; k++) {
@@ -94,7 +102,7 @@ export function buildDictionary(grid: Grid, options: DictionaryOptions = {}): Ma
           cells[op] = rfiCell(metrics.test_acc, axes, i, j, k, op);
           summary[op] = cells[op].improvement;
         }
-        out.set(dictionaryKey(axes.width[j], axes.bs[i], axes.data[k]), {
+        yield [dictionaryKey(axes.width[j], axes.bs[i], axes.data[k]), {
           architecture: options.architecture ?? 'ResNet18',
           dataset: options.dataset ?? 'cifar10',
           method: options.method ?? 'normal',
@@ -112,11 +120,10 @@ export function buildDictionary(grid: Grid, options: DictionaryOptions = {}): Ma
           noise_range: options.noiseRange ?? null,
           possible_improve: { ...cells, summary_improvement: summary, operations },
           label: bestOperation(summary),
-        });
+        }];
       }
     }
   }
-  return out;
 }
 
 /** A float as JSON: Python's spelling; NaN and +-inf (not JSON) as null. */
@@ -130,6 +137,7 @@ const str = (s: string): string => JSON.stringify(s);
  * entry repeats) written once: the generic object/list helpers this replaced allocated an array per
  * object and cost 190-265 ms of an export for 1,690 entries. Floats are formatted through a per-call
  * memo: an entry's `all` lists repeat its neighbours' test accuracies, so most values come up many times.
+ * Range lists are memoised by content (every entry carries its own copy of the same axes).
  */
 function entryWriter(): (e: DictionaryEntry) => string {
   const floats = new Map<number, string>();
@@ -139,14 +147,15 @@ function entryWriter(): (e: DictionaryEntry) => string {
     if (text === undefined) floats.set(x, (text = f(x)));
     return text;
   };
-  const lists = new Map<readonly unknown[], string>();
+  const lists = new Map<string, string>();
   const listOf = <T>(xs: readonly T[], each: (x: T) => string): string => {
-    let text = lists.get(xs);
+    const key = xs.join('\u0000');
+    let text = lists.get(key);
     if (text === undefined) {
       text = '[';
       for (let i = 0; i < xs.length; i++) text += (i > 0 ? ', ' : '') + each(xs[i]);
       text += ']';
-      lists.set(xs, text);
+      lists.set(key, text);
     }
     return text;
   };
@@ -176,13 +185,33 @@ function entryWriter(): (e: DictionaryEntry) => string {
  * The dictionary as JSON text (`dictionary.json`): one entry per line, keys in order. NaN becomes `null`
  * (JSON has no NaN); floats are spelled as Python's json.dumps does.
  */
-export function dictionaryToJson(dict: ReadonlyMap<string, DictionaryEntry>): string {
+export function dictionaryToJson(dict: Iterable<readonly [string, DictionaryEntry]>): string {
+  return dictionaryToBytes(dict).toString('utf8');
+}
+
+/**
+ * `dictionaryToJson` as UTF-8 bytes, which is what gets written: each entry's text goes into the buffer as
+ * soon as it is made, so with {@link dictionaryEntries} no entry outlives its line.
+ */
+export function dictionaryToBytes(dict: Iterable<readonly [string, DictionaryEntry]>): Buffer {
   const entryJson = entryWriter();
-  let out = '{\n';
+  let buffer = Buffer.allocUnsafe(1 << 22);
+  let length = 0;
+  const write = (text: string): void => {
+    // A JavaScript character takes at most 3 UTF-8 bytes.
+    if (length + 3 * text.length > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * buffer.length, length + 3 * text.length));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    length += buffer.write(text, length, 'utf8');
+  };
+  write('{\n');
   let first = true;
   for (const [name, entry] of dict) {
-    out += `${first ? '' : ',\n'}${str(name)}: ${entryJson(entry)}`;
+    write(`${first ? '' : ',\n'}${str(name)}: ${entryJson(entry)}`);
     first = false;
   }
-  return `${out}\n}\n`;
+  write('\n}\n');
+  return buffer.subarray(0, length);
 }

@@ -145,7 +145,7 @@ export function fileSystemFix(code: string | undefined): string | undefined {
       return 'too many open files: raise the limit (ulimit -n) or lower --jobs';
     case 'ENOTDIR':
     case 'EISDIR':
-      return 'a file stands where a folder is expected, or the reverse: check the path';
+      return 'something other than a regular file (a folder, a named pipe, a device) stands where a file is expected, or a file where a folder is: check the path';
     default:
       return undefined;
   }

@@ -12,7 +12,7 @@
  * thread-pool round trips of an async read cost more than the read; the event loop is blocked for
  * microseconds per file.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import type { StatMemo } from '../cache/store.js';
 import { InputTooLargeError } from './errors.js';
 
@@ -72,14 +72,19 @@ export function memoOf(stat: FileStat, digest: string): StatMemo {
 export function readFileWithStat(path: string, maxBytes: number = DEFAULT_MAX_INPUT_BYTES): { bytes: Buffer; stat: FileStat } | undefined {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: a named pipe (FIFO) in place of a file would otherwise block this open until a writer
+    // appears, hanging the run where not even Ctrl-C is heard; it now opens at once and fails the check below.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
     const stats = fstatSync(fd, { bigint: true });
-    if (!stats.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EISDIR' });
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a named pipe' : stats.isSocket() ? 'a socket' : 'a device';
+      throw Object.assign(new Error(`${path} is not a regular file (it is ${kind})`), { code: 'EISDIR' });
+    }
     const size = Number(stats.size);
     if (size > maxBytes) throw new InputTooLargeError(path, size, maxBytes);
     const bytes = Buffer.allocUnsafe(size);

@@ -61,15 +61,23 @@ interface KeyTemplate {
   order: number[];
 }
 const templates = new WeakMap<object, KeyTemplate>();
+/** The file part of templates, by the names joined: every task of a partitioned kind has the same names. */
+const fileParts = new Map<string, Pick<KeyTemplate, 'fileTokens' | 'order'>>();
 
 function keyTemplate(task: { kind: string; codeVersion: string; params: Json }, fileNames: readonly string[]): KeyTemplate {
   let template = templates.get(task);
   if (template === undefined || template.order.length !== fileNames.length) {
-    const order = fileNames.map((_, k) => k).sort((a, b) => (fileNames[a] < fileNames[b] ? -1 : fileNames[a] > fileNames[b] ? 1 : 0));
+    const joined = fileNames.join('\u0000');
+    let files = fileParts.get(joined);
+    if (files === undefined) {
+      const order = fileNames.map((_, k) => k).sort((a, b) => (fileNames[a] < fileNames[b] ? -1 : fileNames[a] > fileNames[b] ? 1 : 0));
+      files = { fileTokens: order.map((f) => `f${JSON.stringify(fileNames[f])}`), order };
+      fileParts.set(joined, files);
+    }
     template = {
       prefix: `mdpipe-key\n${RECORD_SCHEMA}\n${JSON.stringify(task.kind)}\n${JSON.stringify(task.codeVersion)}\n${canonicalParams(task.params)}\n`,
-      fileTokens: order.map((f) => `f${JSON.stringify(fileNames[f])}`),
-      order,
+      fileTokens: files.fileTokens,
+      order: files.order,
     };
     templates.set(task, template);
   }

@@ -9,7 +9,7 @@
  * Read-only commands (`status`, `explain`, `graph`) do not take it: SQLite's WAL lets them read while a
  * run writes.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,8 @@ export interface ProjectLock {
 
 const LOCK_DIR = 'mdpipe.lock';
 const HOLDER_FILE = 'mdpipe.lock.holder.json';
+/** How long a refused run waits for a lock's holder file to appear (it is written right after the lock). */
+const HOLDER_GRACE_MS = 1_000;
 
 /** Who holds the lock of `cacheDir`, if the holder file says. */
 export function readLockHolder(cacheDir: string): LockHolder | undefined {
@@ -110,7 +112,14 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
       if (error instanceof CacheDirectoryError) throw error;
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw new CacheDirectoryError(cacheDir, error);
     }
-    const holder = readLockHolder(cacheDir);
+    let holder = readLockHolder(cacheDir);
+    // The holder writes its file just after taking the lock: a run that lost the race by a hair finds the
+    // lock without it. Give it a moment, so that a refusal can name who holds the lock.
+    for (let waited = 0; holder === undefined && waited < HOLDER_GRACE_MS && existsSync(lockfilePath); waited += 20) {
+      await sleep(20);
+      holder = readLockHolder(cacheDir);
+    }
+    if (holder === undefined && !existsSync(lockfilePath)) continue; // released meanwhile: try again
     if (holder && holder.host === hostname() && !processIsAlive(holder.pid)) {
       // Left by a process that died without releasing it (SIGKILL, power loss): take it over.
       rmSync(lockfilePath, { recursive: true, force: true });

@@ -1,9 +1,13 @@
 /**
  * The logger factory: pino, human-readable (pino-pretty, in this process) on a terminal, JSON lines
  * otherwise. Logs go to stderr by default so stdout stays free for `--json` output.
+ *
+ * pino is loaded when a logger is made (synchronously, through its CommonJS entry), not when the engine
+ * is imported: the CLI makes one only when a line is actually logged, and most scripted runs log none.
  */
 import { createRequire } from 'node:module';
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import type { Logger, LevelWithSilent } from 'pino';
+import type pinoModule from 'pino';
 import type pinoPretty from 'pino-pretty';
 import type { EngineEvent } from './events.js';
 
@@ -28,6 +32,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       : (destination as { isTTY?: boolean }).isTTY === true;
   const format = options.format ?? (isTty ? 'pretty' : 'json');
   const level = options.level ?? 'info';
+  const { pino } = createRequire(import.meta.url)('pino') as typeof pinoModule;
   if (format === 'pretty') {
     // Loaded only for a terminal (synchronously, through its CommonJS entry): 25 ms of start-up that JSON
     // logging, and so every scripted or benchmarked run, need not pay.

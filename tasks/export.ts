@@ -19,7 +19,8 @@ const writers = lazy(async () => {
   return { ...dataframe, ...dictionary, ...gridNpz };
 });
 
-export const EXPORT_CODE_VERSION = '1';
+/** Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated. */
+export const EXPORT_CODE_VERSION = '2';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
 
@@ -34,7 +35,7 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
     deps: [gridId, rfiId, labelId],
     description: `${EXPORT_FILES.join(', ')} in <outDir>/${collection}/`,
     async run(ctx) {
-      const { buildDataframeRows, dataframeToCsv, buildDictionary, dictionaryToJson, writeGridNpz } = await writers();
+      const { buildDataframeRows, dataframeToCsv, dictionaryEntries, dictionaryToBytes, writeGridNpz } = await writers();
       const { grid, coverage } = ctx.upstream.get(gridId) as GridOutput;
       const rows = buildDataframeRows(grid, ctx.upstream.get(rfiId) as RfiGrids, ctx.upstream.get(labelId) as LabelGrids);
       const text = (s: string) => Buffer.from(s, 'utf8');
@@ -44,7 +45,7 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
         value: { rows: rows.length, report },
         files: {
           [`${collection}/dataframe.csv`]: text(dataframeToCsv(rows)),
-          [`${collection}/dictionary.json`]: text(dictionaryToJson(buildDictionary(grid, dictionary))),
+          [`${collection}/dictionary.json`]: dictionaryToBytes(dictionaryEntries(grid, dictionary)),
           [`${collection}/grid.npz`]: writeGridNpz(grid),
           [`${collection}/report.json`]: text(JSON.stringify(report, null, 2) + '\n'),
         },

@@ -8,7 +8,7 @@ import { Keyv } from 'keyv';
 import { openDefaultStore } from '../../cache/default-store.js';
 import { sha256 } from '../../cache/digest.js';
 import { FileKeyvAdapter } from '../../cache/file-keyv-adapter.js';
-import { KeyvCacheStore } from '../../cache/keyv-store.js';
+import { DEFLATE_FROM_BYTES, KeyvCacheStore } from '../../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
 import type { CacheStore } from '../../cache/store.js';
 
@@ -115,6 +115,43 @@ it('a blob whose stored bytes no longer match its digest is reported corrupt and
   expect(read.found.size).toBe(0);
   expect(await store.hasBlobs([good.digest])).toEqual([false]);
   expect(await store.listBlobs()).toEqual([]);
+});
+
+it('a large blob is stored deflated, reads back as its bytes, and damage to it is reported corrupt', async () => {
+  const maps = new Map<string, Map<string, unknown>>();
+  const store = new KeyvCacheStore({
+    description: 'map',
+    keyv: (namespace) => {
+      if (!maps.has(namespace)) maps.set(namespace, new Map());
+      return new Keyv({ store: maps.get(namespace)!, namespace });
+    },
+  });
+  // A dictionary-like text, well past the deflate threshold, and a small blob that stays plain base64.
+  const text = Array.from({ length: 4000 }, (_, k) => `"w_${k}": {"test_acc": ${(k * 0.37) % 100}, "label": null}`).join(',\n');
+  const big = blob(text);
+  const small = blob('small');
+  expect(big.bytes.byteLength).toBeGreaterThanOrEqual(DEFLATE_FROM_BYTES);
+  await store.putResults({ blobs: [big, small], records: [] });
+  // keyv keeps each value serialised, as a JSON envelope {value, ...}.
+  const envelopeOf = (digest: string): { value: string } => JSON.parse(maps.get('blobs')!.get(`blobs:${digest}`) as string);
+  const stored = (digest: string): string => envelopeOf(digest).value;
+  expect(stored(big.digest).startsWith('deflate:')).toBe(true);
+  expect(stored(big.digest).length).toBeLessThan(big.bytes.byteLength / 3);
+  expect(stored(small.digest)).toBe(Buffer.from('small').toString('base64'));
+  const read = await store.getBlobs([big.digest, small.digest]);
+  expect(read.found.get(big.digest)!.equals(big.bytes)).toBe(true);
+  expect(read.found.get(small.digest)!.toString()).toBe('small');
+  expect((await store.listBlobs()).find((b) => b.digest === big.digest)!.size).toBe(big.bytes.byteLength);
+
+  // Damage: a flipped character in the deflated text (inflates to other bytes, or not at all).
+  const envelope = envelopeOf(big.digest);
+  const chars = [...envelope.value];
+  const at = 'deflate:'.length + 40;
+  chars[at] = chars[at] === 'A' ? 'B' : 'A';
+  maps.get('blobs')!.set(`blobs:${big.digest}`, JSON.stringify({ ...envelope, value: chars.join('') }));
+  const damaged = await store.getBlobs([big.digest]);
+  expect(damaged.corrupt).toEqual([big.digest]);
+  expect(await store.hasBlobs([big.digest])).toEqual([false]);
 });
 
 it('a keyv that cannot iterate makes listing fail with a message naming the store', async () => {

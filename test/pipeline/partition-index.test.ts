@@ -6,7 +6,7 @@
 import { utimesSync } from 'node:fs';
 import { openDefaultStore } from '../../cache/default-store.js';
 import type { CacheStore } from '../../cache/store.js';
-import { PARTITION_INDEX } from '../../pipeline/partition-index.js';
+import { decodeIndex, encodeIndex, PARTITION_INDEX } from '../../pipeline/partition-index.js';
 import { EngineRig } from '../helpers/engine-rig.js';
 
 /** Wraps a store, recording every id passed to getRecords. */
@@ -93,5 +93,24 @@ describe('partition index', () => {
     expect(await store.getIndex!(PARTITION_INDEX)).toBeDefined(); // nothing deleted, nothing dropped
     await store.clear();
     expect(await store.getIndex!(PARTITION_INDEX)).toBeUndefined();
+  });
+
+  it('partition inputs get no stat memo rows: the index vouches for them, even when it cannot decide the task', async () => {
+    await build();
+    const memoPaths = await store.listStatMemoPaths();
+    expect(memoPaths.length).toBeGreaterThan(0); // the published files
+    expect(memoPaths.filter((p) => p.startsWith(rig.rawDir))).toEqual([]);
+    // Entries past the touch interval cannot decide their tasks (the records' last-use time is due), but
+    // their inputs' digests still hold: the records are read and nothing is hashed.
+    const index = decodeIndex(await store.getIndex!(PARTITION_INDEX));
+    for (const entry of index.values()) entry.usedAt -= 2 * 60 * 60 * 1000;
+    await store.putIndex!(PARTITION_INDEX, encodeIndex(index));
+    rig.counter.reset();
+    const due = await build();
+    expect(rig.counter.total()).toBe(0);
+    expect(due.recordIds).toHaveLength(PARTITIONS + NOT_PARTITIONS.length);
+    expect(due.result.stats.filesHashed).toBe(0);
+    const again = await build();
+    expect(again.recordIds).toEqual(NOT_PARTITIONS);
   });
 });
