@@ -20,7 +20,7 @@ const writers = lazy(async () => {
 });
 
 /** Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated. */
-export const EXPORT_CODE_VERSION = '2';
+export const EXPORT_CODE_VERSION = '3';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
 
@@ -66,6 +66,10 @@ export function coverageReport(collection: string, axes: GridOutput['grid']['axe
   if (c.outsideAxes.length > 0) {
     warnings.push(`${c.outsideAxes.length} checkpoint folder${c.outsideAxes.length === 1 ? ' is' : 's are'} outside the configured axes and not in the outputs`);
   }
+  if (c.checkpointNotes.length > 0) {
+    const n = c.checkpointNotes.length;
+    warnings.push(`${n} checkpoint folder${n === 1 ? ' has' : 's have'} notes (seed counts that differ, NaN CKA entries): see checkpointNotes`);
+  }
   return {
     collection,
     source: c.source,
@@ -74,6 +78,7 @@ export function coverageReport(collection: string, axes: GridOutput['grid']['axe
     missingFiles: c.missingFiles,
     nanCells: c.nanCells,
     outsideAxes: c.outsideAxes,
+    checkpointNotes: c.checkpointNotes,
     warnings,
   };
 }

@@ -14,7 +14,7 @@ const gridCode = lazy(() => import('../dataset/grid.js'));
 const publishedGridCode = lazy(() => import('../dataset/published-grid.js'));
 import type { OutsideFolder, ParsedCheckpoint } from './parse.js';
 
-export const GRID_CODE_VERSION = '1';
+export const GRID_CODE_VERSION = '2';
 
 /** How much of the grid the inputs filled, for `report.json`. */
 export interface Coverage {
@@ -31,6 +31,8 @@ export interface Coverage {
   nanCells: Record<MetricName, number>;
   /** Folders found by the layout but outside the configured axes. */
   outsideAxes: OutsideFolder[];
+  /** Notes of checkpoint folders (seed counts that differ, NaN CKA entries), by partition name. */
+  checkpointNotes: { configuration: string; notes: string[] }[];
 }
 
 export interface GridOutput {
@@ -84,6 +86,10 @@ export function rawGridTask(collection: RawCollection, outside: readonly Outside
         missingFiles: Object.fromEntries(METRIC_FILES.filter((f) => missingFiles[f]).map((f) => [f, missingFiles[f]])),
         nanCells: countNaN(grid),
         outsideAxes: [...outside].sort((a, b) => a.folder.localeCompare(b.folder)),
+        checkpointNotes: parsed
+          .filter((p) => p.notes !== undefined)
+          .map((p) => ({ configuration: partitionName(p.coords), notes: p.notes! }))
+          .sort((a, b) => a.configuration.localeCompare(b.configuration)),
       };
       return { value: { grid, coverage } satisfies GridOutput };
     },
@@ -114,6 +120,7 @@ export function publishedGridTask(collection: PublishedCollection): TaskDeclarat
         missingFiles: {},
         nanCells,
         outsideAxes: [],
+        checkpointNotes: [],
       };
       return { value: { grid, coverage } satisfies GridOutput };
     },

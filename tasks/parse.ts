@@ -14,7 +14,7 @@ import { lazy } from './lazy.js';
 const extractor = lazy(() => import('../dataset/checkpoint-metrics.js'));
 
 /** Bump when what a parse task computes changes (the reader, the formulas). */
-export const PARSE_CODE_VERSION = '1';
+export const PARSE_CODE_VERSION = '2';
 
 /**
  * Largest metric file read: real ones are 0.2 to 9 kB, so anything near this is not a metric file, and
@@ -29,6 +29,8 @@ export interface ParsedCheckpoint {
   seeds: number;
   /** Metric files the folder lacks. */
   absent: MetricFile[];
+  /** What a person should know about the folder besides absent files (seed counts that differ, NaN CKA entries). */
+  notes?: string[];
 }
 
 /** A checkpoint folder found by the layout glob but not on the configured axes. */
@@ -81,7 +83,10 @@ function parseTask(collection: string, folder: string, coords: CheckpointCoords)
       const result = extractCheckpointMetrics(ctx.files, folder);
       for (const note of result.notes) ctx.note(note);
       const absent = METRIC_FILES.filter((name) => ctx.files.get(name) == null);
+      // Absent files are counted per collection in the report; the other notes go to it folder by folder.
+      const notes = result.notes.filter((n) => !absent.some((f) => n.startsWith(`${f} absent:`)));
       const value: ParsedCheckpoint = { coords, metrics: result.metrics, seeds: result.seeds, absent };
+      if (notes.length > 0) value.notes = notes;
       return { value };
     },
   };

@@ -105,6 +105,24 @@ describe('dataset pipeline on synthetic trees', () => {
     expect(report.missingFiles).toEqual({ 'hessian.pkl': 1 });
   });
 
+  it('seed counts that differ between files of a folder are noted in the report, folder by folder', async () => {
+    await build(config);
+    const other = tempDir('three-seeds');
+    await synthesize({ out: other, collection: 'basic', axes: { bs: [16], width: [8], data: ['10'] }, seeds: 3 });
+    const rel = 'different_knobs_subset_10/bs_16/normal/ResNet18_w8/metrics/hessian.pkl';
+    fs.copyFileSync(path.join(other, rel), path.join(dir, 'raw/basic', rel));
+    const s = await build(config);
+    expect(s.ok).toBe(true);
+    expect(executed(s)).toContain('parse:basic/bs16-w8-d10');
+    const report = JSON.parse(fs.readFileSync(path.join(config.outDir, 'basic/report.json'), 'utf8'));
+    expect(report.checkpointNotes).toEqual([
+      { configuration: 'bs16-w8-d10', notes: [expect.stringMatching(/^seed counts differ between files \(.*hessian\.pkl: 3/)] },
+    ]);
+    expect(report.warnings).toContainEqual(expect.stringMatching(/^1 checkpoint folder has notes/));
+    const noisy = JSON.parse(fs.readFileSync(path.join(config.outDir, 'noisy/report.json'), 'utf8'));
+    expect(noisy.checkpointNotes).toEqual([]);
+  });
+
   it('discovers axes left out of the configuration', async () => {
     const d = tempDir('discover');
     await synthesize({ out: path.join(d, 'raw'), collection: 'basic', axes: SMALL });
