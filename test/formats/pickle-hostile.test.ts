@@ -7,6 +7,7 @@ import { OP } from '../../formats/pickle/opcodes.js';
 import { readPickle } from '../../formats/pickle/reader.js';
 import { rawPickle, u32le, writePickle } from '../../formats/pickle/writer.js';
 import { NpDtype, NpScalar, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { prng } from '../helpers/prng.js';
 import { expectFormatError, formatErrorOf, hasNumpy, PYTHON } from './support.js';
 
 const binunicode = (s: string): (number | number[] | Uint8Array)[] => {
@@ -21,19 +22,6 @@ const stackGlobal = (module: string, name: string): (number | string)[] => [...s
 function callPickle(module: string, name: string, arg: string, viaStack: boolean): Uint8Array {
   const fn = viaStack ? stackGlobal(module, name) : global(module, name);
   return rawPickle(OP.PROTO, viaStack ? 4 : 2, ...fn, ...binunicode(arg), OP.TUPLE1, OP.REDUCE, OP.STOP);
-}
-
-/** A fixed-seed generator, so a failing fuzz case is reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 function realShaped(): PyDict {

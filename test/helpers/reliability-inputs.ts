@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, wr
 import { dirname } from 'node:path';
 import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { zipSync, strToU8 } from 'fflate';
+import { prng } from './prng.js';
 import type { MetricFile } from '../../dataset/metrics.js';
 import { writeNpz } from '../../formats/npz.js';
 import { OP } from '../../formats/pickle/opcodes.js';
@@ -49,18 +50,6 @@ export interface BadInput {
   hostile?: boolean;
 }
 
-/** A fixed-seed xorshift generator, so "random bytes" are the same bytes on every run. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** `n` pseudo-random bytes; the first is never 0x80 (a pickle's PROTO) or 'P' (a zip's first byte). */
 export function randomBytes(n: number, seed: number): Buffer {

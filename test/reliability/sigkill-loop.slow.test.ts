@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { prng } from '../helpers/reliability-inputs.js';
+import { prng } from '../helpers/prng.js';
 import {
   COLLECTIONS,
   createProject,
