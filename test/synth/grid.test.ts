@@ -2,7 +2,7 @@
  * From a grid: the written tree gives back the grid's cells through the extractor. Against the published
  * grid where ../shared exists (skipped, saying so, otherwise), and against a self-made grid always.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LAYOUT } from '../../config/defaults.js';
 import { parseLayout } from '../../config/layout.js';
@@ -11,15 +11,14 @@ import { readPublishedGrid } from '../../dataset/published-grid.js';
 import { METRIC_NAMES, type MetricName } from '../../dataset/metrics.js';
 import { ln } from '../../dataset/ln.js';
 import { numpyMean } from '../../dataset/numpy-mean.js';
-import { writeNpy } from '../../formats/npy.js';
-import { NpArray, NpDtype, type PyKey, type PyValue } from '../../formats/pickle/values.js';
 import { resolveAxes, SMALL_AXES } from '../../synth/axes.js';
 import { SynthError, synthesize } from '../../synth/index.js';
 import { rngFromKey } from '../../synth/prng.js';
+import { PUBLISHED_METRICS, writePublishedGridFile } from '../helpers/published-grid-file.js';
 import { PUBLISHED_GRID, closeRel, describeIfPublished, extractFolder, readTree, tempDir } from './support.js';
 
 const layout = parseLayout(DEFAULT_LAYOUT, 'test');
-const GRID_METRICS = METRIC_NAMES.filter((m) => m !== 'L2');
+const GRID_METRICS = PUBLISHED_METRICS;
 
 function cells(axes: Axes): Array<{ bs: number; width: number; data: string }> {
   return axes.data.flatMap((data) => axes.bs.flatMap((bs) => axes.width.map((width) => ({ bs, width, data }))));
@@ -114,7 +113,6 @@ describe('resolveAxes', () => {
 
 describe('from a self-made grid (no ../shared needed)', () => {
   const axes: Axes = { bs: [16, 256], width: [4, 64], data: ['10', '03'] };
-  const F8 = new NpDtype('<f8');
 
   /**
    * A grid with edge cases. `measured`: values as real files give them (means of five seeds, ln of a
@@ -155,19 +153,11 @@ describe('from a self-made grid (no ../shared needed)', () => {
     return g;
   }
 
-  /** The grid as a published-style .npy: a pickled dict of lists and (bs, width, data) float64 arrays. */
-  function writeGridNpy(g: Grid, path: string): void {
-    const d = new Map<PyKey, PyValue>([['temp', [...g.axes.bs]], ['width', [...g.axes.width]], ['data', [...g.axes.data]]]);
-    const shape = [g.axes.bs.length, g.axes.width.length, g.axes.data.length];
-    for (const m of GRID_METRICS) d.set(m, new NpArray(F8, shape, g.metrics[m]));
-    writeFileSync(path, writeNpy(new NpArray(new NpDtype('|O'), [], [d])));
-  }
-
   test('reproduces every cell exactly, leaves out what is NaN, and warns about an inconsistent gap', async () => {
     const grid = makeGrid(true);
     const dir = tempDir();
     const file = join(dir, 'grid.npy');
-    writeGridNpy(grid, file);
+    writePublishedGridFile(grid, file);
     const root = join(dir, 'raw');
     const result = await synthesize({ out: root, collection: 'noisy', layout: DEFAULT_LAYOUT, grid: file });
     expect(result.folders).toBe(7);
