@@ -51,7 +51,7 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
   }
   if (outputLines.length > 0) {
     lines.push(`outputs (in ${displayPath(config.outDir, cwd)}${path.sep}):`, ...outputLines);
-    if (missingLines.length > 0) lines.push('what was missing:', ...missingLines);
+    if (missingLines.length > 0) lines.push("what was missing or noted (each collection's report.json has the details):", ...missingLines);
     else if (reported.length > 0) {
       lines.push(`nothing was missing in ${reported.join(', ')}: every configuration on the axes has all six metric files`);
     }

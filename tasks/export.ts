@@ -20,7 +20,7 @@ const writers = lazy(async () => {
 });
 
 /** Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated. */
-export const EXPORT_CODE_VERSION = '3';
+export const EXPORT_CODE_VERSION = '4';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
 
@@ -68,7 +68,7 @@ export function coverageReport(collection: string, axes: GridOutput['grid']['axe
   }
   if (c.checkpointNotes.length > 0) {
     const n = c.checkpointNotes.length;
-    warnings.push(`${n} checkpoint folder${n === 1 ? ' has' : 's have'} notes (seed counts that differ, NaN CKA entries): see checkpointNotes`);
+    warnings.push(`${n} checkpoint folder${n === 1 ? ' has' : 's have'} notes (seed counts that differ, NaN CKA entries): see checkpointNotes in report.json`);
   }
   return {
     collection,
