@@ -1,5 +1,7 @@
 import { DICTIONARY_METRICS, bestOperation, buildDictionary, dictionaryToJson } from '../../dataset/dictionary.js';
-import { OPERATIONS } from '../../dataset/rfi.js';
+import { cellIndex, emptyGrid } from '../../dataset/grid.js';
+import { OPERATIONS, rfiCell } from '../../dataset/rfi.js';
+import { prng } from '../helpers/prng.js';
 import { tinyGrid } from './fixtures.js';
 
 /** Key order of an entry of the published dict_13_13_10_normal_public.npy (read with Python). */
@@ -77,5 +79,44 @@ describe('dictionaryToJson', () => {
     expect(line).toContain('"bs_range": [16, 32]');
     expect(line).toContain('"label": ["inc-width", 10.0]');
     expect(Object.is(JSON.parse(text).w_2_t_16_d_10.metrics_dict.mode_connectivity_peak, -0)).toBe(true);
+  });
+});
+
+describe('dictionaryToJson on a full-size grid of distinct values', () => {
+  // 13 x 13 x 10 cells, ten metrics of distinct doubles (over 16,000 values, more than the writer's float
+  // cache holds, so its slots collide), with -0, NaN and values one ulp apart mixed in: every float in
+  // the text must read back to the double it stands for.
+  const axes = { bs: [16, 24, 32, 44, 64, 92, 128, 180, 256, 364, 512, 724, 1024], width: [2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128], data: ['10', '09', '08', '07', '06', '05', '04', '03', '02', '01'] };
+  const g = emptyGrid(axes);
+  const rand = prng(2024);
+  for (const m of DICTIONARY_METRICS) {
+    const values = g.metrics[m];
+    for (let at = 0; at < values.length; at++) {
+      const x = (rand() - 0.3) * 10 ** Math.floor(rand() * 12 - 6);
+      values[at] = at % 97 === 0 ? NaN : at % 89 === 0 ? -0 : at % 2 === 1 ? values[at - 1] * (1 + Number.EPSILON) : x;
+    }
+  }
+  const back = JSON.parse(dictionaryToJson(buildDictionary(g)));
+  const same = (text: number | null, x: number) => (Number.isNaN(x) ? text === null : Object.is(text, x));
+
+  test('metrics_dict and every `all` list hold the grid values exactly', () => {
+    let checked = 0;
+    const wrong: string[] = [];
+    axes.bs.forEach((bs, i) => axes.width.forEach((width, j) => axes.data.forEach((data, k) => {
+      const entry = back[`w_${width}_t_${bs}_d_${data}`];
+      for (const m of DICTIONARY_METRICS) {
+        checked++;
+        if (!same(entry.metrics_dict[m], g.metrics[m][cellIndex(axes, i, j, k)])) wrong.push(`${bs}/${width}/${data} ${m}`);
+      }
+      for (const op of OPERATIONS) {
+        const want = rfiCell(g.metrics.test_acc, axes, i, j, k, op).all;
+        want.forEach((x, n) => {
+          checked++;
+          if (!same(entry.possible_improve[op].all[n], x)) wrong.push(`${bs}/${width}/${data} ${op}[${n}]`);
+        });
+      }
+    })));
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(checked).toBeGreaterThan(16_900 + 1690 * 6);
   });
 });
