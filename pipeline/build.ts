@@ -42,7 +42,7 @@ import type {
 } from './events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile, type FileStat } from './file-state.js';
 import { computeKey, diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
-import { decodeIndex, encodeIndex, PARTITION_INDEX, statText, UNKNOWN_STAT, type IndexEntry } from './partition-index.js';
+import { indexWrites, loadIndex, PARTITION_INDEX, PARTITION_INDEX_DELTA, statText, UNKNOWN_STAT, type IndexEntry, type LoadedIndex } from './partition-index.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from './publish.js';
 import type { TaskGraph } from './task-graph.js';
 import type { Json, TaskContext, TaskDeclaration, TaskResult } from './task.js';
@@ -138,6 +138,8 @@ class Build {
   /** Decided from the partition index (a hit whose record was never read). */
   readonly #fast: Uint8Array;
   #index = new Map<string, IndexEntry>();
+  /** The index as stored (base generation, delta), for writing the next delta or base. */
+  #loadedIndex: LoadedIndex | undefined;
   /** Records were deleted in this run, and with them the stored index: it must be written again. */
   #indexDropped = false;
   /**
@@ -240,7 +242,11 @@ class Build {
     const g = this.#g;
     for (const i of all) for (const dep of g.deps[i]) this.#waiting[i]++, this.#consumers[dep]++;
     const store = this.#o.store;
-    if (store.getIndex) this.#index = decodeIndex(await store.getIndex(PARTITION_INDEX));
+    if (store.getIndex) {
+      const [base, delta] = await Promise.all([store.getIndex(PARTITION_INDEX), store.getIndex(PARTITION_INDEX_DELTA)]);
+      this.#loadedIndex = loadIndex(base, delta);
+      this.#index = this.#loadedIndex.entries;
+    }
     let order = this.#index.size === 0 ? all : all.filter((i) => !this.#decideFromIndex(i));
     if (order.length < all.length) {
       // A hit needs its blob: one existence check for every output the index vouches for (a blob lost
@@ -392,11 +398,11 @@ class Build {
     if (!store.putIndex) return;
     const g = this.#g;
     const index = this.#index;
-    let changed = this.#indexDropped;
+    const changes = new Map<string, IndexEntry | null>();
     for (const id of index.keys()) {
       if (g.indexOf(id) === undefined) {
         index.delete(id);
-        changed = true;
+        changes.set(id, null);
       }
     }
     const nowNs = BigInt(Date.now()) * 1_000_000n;
@@ -408,15 +414,18 @@ class Build {
       if (entry === undefined) {
         if (old !== undefined) {
           index.delete(id);
-          changed = true;
+          changes.set(id, null);
         }
       } else if (old === undefined || old.key !== entry.key || old.out !== entry.out || old.usedAt !== entry.usedAt || !sameList(old.stats, entry.stats) || !sameList(old.digests, entry.digests)) {
         index.set(id, entry);
-        changed = true;
+        changes.set(id, entry);
       }
     }
-    if (changed) await store.putIndex(PARTITION_INDEX, encodeIndex(index));
+    if (changes.size === 0 && !this.#indexDropped) return;
+    this.#loadedIndex ??= { entries: index, generation: 0, hasBase: false, delta: new Map() };
+    for (const [name, text] of indexWrites(this.#loadedIndex, changes, this.#indexDropped)) await store.putIndex(name, text);
   }
+
 
   /**
    * The index entry a finished task earns, or undefined (not finished well, publishes files, an input of

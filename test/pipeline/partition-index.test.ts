@@ -6,7 +6,7 @@
 import { utimesSync } from 'node:fs';
 import { openDefaultStore } from '../../cache/default-store.js';
 import type { CacheStore } from '../../cache/store.js';
-import { decodeIndex, encodeIndex, PARTITION_INDEX } from '../../pipeline/partition-index.js';
+import { decodeIndex, encodeIndex, indexWrites, loadIndex, PARTITION_INDEX, PARTITION_INDEX_DELTA, type IndexEntry } from '../../pipeline/partition-index.js';
 import { EngineRig } from '../helpers/engine-rig.js';
 
 /** Wraps a store, recording every id passed to getRecords. */
@@ -112,5 +112,77 @@ describe('partition index', () => {
     expect(due.result.stats.filesHashed).toBe(0);
     const again = await build();
     expect(again.recordIds).toEqual(NOT_PARTITIONS);
+  });
+
+  it('a touch stores a delta of its entry, not the whole index; the next no-op reads both and stays on the index', async () => {
+    await build();
+    const base = await store.getIndex!(PARTITION_INDEX);
+    expect(await store.getIndex!(PARTITION_INDEX_DELTA)).toBeUndefined();
+    utimesSync(rig.input('noisy', 2), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const touched = await build();
+    expect(touched.result.summary.executed).toBe(0);
+    expect(await store.getIndex!(PARTITION_INDEX)).toBe(base); // the base was not rewritten
+    const delta = await store.getIndex!(PARTITION_INDEX_DELTA);
+    expect(Object.keys(JSON.parse(delta!).e)).toEqual(['parse:noisy/p2']);
+    rig.counter.reset();
+    const again = await build();
+    expect(rig.counter.total()).toBe(0);
+    expect(again.recordIds).toEqual(NOT_PARTITIONS); // the touched task is decided from the delta's entry
+  });
+});
+
+describe('partition index: base and delta', () => {
+  const entry = (n: number): IndexEntry => ({ key: `k${n}`, out: `o${n}`, usedAt: n, stats: [`${n}:1:1:1`], digests: [`d${n}`] });
+  const ids = (n: number) => Array.from({ length: n }, (_, k) => `parse:c/p${k}`);
+
+  it('small changes go to the delta; past a sixteenth of the base (at least 64) the whole index is a new base', () => {
+    const stored = new Map<string, string>();
+    const put = (writes: Array<[string, string]>) => writes.forEach(([name, text]) => stored.set(name, text));
+    const load = () => loadIndex(stored.get(PARTITION_INDEX), stored.get(PARTITION_INDEX_DELTA));
+
+    let loaded = load();
+    for (const [k, id] of ids(2000).entries()) loaded.entries.set(id, entry(k));
+    put(indexWrites(loaded, new Map(ids(2000).map((id, k) => [id, entry(k)])), false)); // no base yet: a base
+    expect([...stored.keys()]).toEqual([PARTITION_INDEX]);
+
+    // 100 changes (under 2000/16 = 125): a delta; one entry removed, one replaced.
+    loaded = load();
+    const changes = new Map<string, IndexEntry | null>(ids(100).map((id, k) => [id, entry(k + 5000)]));
+    changes.set('parse:c/p1999', null);
+    for (const [id, e] of changes) (e === null ? loaded.entries.delete(id) : loaded.entries.set(id, e));
+    const baseBefore = stored.get(PARTITION_INDEX);
+    put(indexWrites(loaded, changes, false));
+    expect(stored.get(PARTITION_INDEX)).toBe(baseBefore);
+    loaded = load();
+    expect(loaded.entries.size).toBe(1999);
+    expect(loaded.entries.get('parse:c/p0')).toEqual(entry(5000));
+    expect(loaded.entries.get('parse:c/p500')).toEqual(entry(500));
+    expect(loaded.entries.has('parse:c/p1999')).toBe(false);
+
+    // 30 more (the delta would hold 131 > 125): folded into a new base; the old delta no longer applies.
+    const more = new Map<string, IndexEntry | null>(ids(130).slice(100).map((id, k) => [id, entry(k + 9000)]));
+    for (const [id, e] of more) loaded.entries.set(id, e!);
+    const generation = loaded.generation;
+    put(indexWrites(loaded, more, false));
+    expect(stored.get(PARTITION_INDEX)).not.toBe(baseBefore);
+    expect(JSON.parse(stored.get(PARTITION_INDEX)!).g).toBe(generation + 1);
+    const folded = load();
+    expect(folded.delta.size).toBe(0); // the stored delta is of the previous generation: ignored
+    expect(folded.entries.size).toBe(1999);
+    expect(folded.entries.get('parse:c/p0')).toEqual(entry(5000));
+    expect(folded.entries.get('parse:c/p100')).toEqual(entry(9000));
+  });
+
+  it('a build that saw the index dropped writes a new base; a delta without a base is ignored', () => {
+    const base = encodeIndex(new Map(ids(3).map((id, k) => [id, entry(k)])), 4);
+    const loaded = loadIndex(base, undefined);
+    loaded.entries.set(ids(1)[0], entry(7)); // changes are applied to the entries first (as the engine does)
+    const writes = indexWrites(loaded, new Map([[ids(1)[0], entry(7)]]), true);
+    expect(writes.map(([name]) => name)).toEqual([PARTITION_INDEX]);
+    expect(loadIndex(writes[0][1], undefined).entries.get(ids(1)[0])).toEqual(entry(7));
+    const delta = indexWrites(loadIndex(base, undefined), new Map([[ids(1)[0], entry(8)]]), false);
+    expect(delta.map(([name]) => name)).toEqual([PARTITION_INDEX_DELTA]);
+    expect(loadIndex(undefined, delta[0][1]).entries.size).toBe(0);
+    expect(loadIndex(base, delta[0][1]).entries.get(ids(1)[0])).toEqual(entry(8));
   });
 });
