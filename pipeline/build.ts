@@ -426,7 +426,6 @@ class Build {
     for (const [name, text] of indexWrites(this.#loadedIndex, changes, this.#indexDropped)) await store.putIndex(name, text);
   }
 
-
   /**
    * The index entry a finished task earns, or undefined (not finished well, publishes files, an input of
    * unknown state). An input inside the racy window is entered as unknown (see `partition-index.ts`).

@@ -19,7 +19,10 @@ const writers = lazy(async () => {
   return { ...dataframe, ...dictionary, ...gridNpz };
 });
 
-/** Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated. */
+/**
+ * Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated;
+ * 3: report.json has checkpointNotes; 4: the wording of its warning.
+ */
 export const EXPORT_CODE_VERSION = '4';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
