@@ -3,12 +3,10 @@
  * `demo/out/basic` (relative to the working directory when that is shorter).
  */
 import path from 'node:path';
-
-/** One formatter for every count: `toLocaleString` builds a new one per call (measured ~10 µs each). */
-const INTEGER = new Intl.NumberFormat('en-US');
+import { countText } from '../pipeline/count-text.js';
 
 /** An integer with thousands separators: 1,690. */
-export const count = (n: number): string => INTEGER.format(n);
+export const count = countText;
 
 /** `1 task`, `2 tasks`. */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${count(n)} ${n === 1 ? word : many}`;

@@ -9,6 +9,7 @@
  */
 import { foldedId } from './graph-fold.js';
 import type { TaskGraph } from './task-graph.js';
+import { countText } from './count-text.js';
 
 export type GraphFormat = 'text' | 'dot' | 'mermaid' | 'json';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['text', 'dot', 'mermaid', 'json'];
@@ -36,7 +37,6 @@ interface Drawing {
   hint?: string;
 }
 
-const formatCount = (n: number): string => n.toLocaleString('en-US');
 
 /** The nodes and edges to draw, folded or not. */
 function drawing(graph: TaskGraph, options: RenderGraphOptions): Drawing {
@@ -48,7 +48,7 @@ function drawing(graph: TaskGraph, options: RenderGraphOptions): Drawing {
   let hint: string | undefined;
   if (options.full && subset.length > maxNodes) {
     fold = true;
-    hint = `the full graph has ${formatCount(subset.length)} tasks, over the limit of ${formatCount(maxNodes)}; showing the kind graph. Raise the limit, select targets, or use the json format.`;
+    hint = `the full graph has ${countText(subset.length)} tasks, over the limit of ${countText(maxNodes)}; showing the kind graph. Raise the limit, select targets, or use the json format.`;
   }
   const nameOf = (i: number): string => (fold && graph.partitioned[i] ? foldedId(graph.ids[i]) : graph.ids[i]);
   const nodes = new Map<string, DrawNode>();
@@ -68,7 +68,7 @@ function drawing(graph: TaskGraph, options: RenderGraphOptions): Drawing {
   return { nodes: [...nodes.values()], edges: [...edges.values()], hint };
 }
 
-const label = (node: DrawNode): string => (node.folded ? `${node.id} (${formatCount(node.count)})` : node.id);
+const label = (node: DrawNode): string => (node.folded ? `${node.id} (${countText(node.count)})` : node.id);
 
 function renderText(d: Drawing): string {
   const upstream = new Map<string, string[]>();

@@ -14,7 +14,8 @@ const gridCode = lazy(() => import('../dataset/grid.js'));
 const publishedGridCode = lazy(() => import('../dataset/published-grid.js'));
 import type { OutsideFolder, ParsedCheckpoint } from './parse.js';
 
-export const GRID_CODE_VERSION = '2';
+/** 3: report lists sorted by code units, not by the machine's locale. */
+export const GRID_CODE_VERSION = '3';
 
 /** How much of the grid the inputs filled, for `report.json`. */
 export interface Coverage {
@@ -85,11 +86,11 @@ export function rawGridTask(collection: RawCollection, outside: readonly Outside
         missingConfigurations: allConfigurations(axes, g).filter((name) => !present.has(name)),
         missingFiles: Object.fromEntries(METRIC_FILES.filter((f) => missingFiles[f]).map((f) => [f, missingFiles[f]])),
         nanCells: countNaN(grid),
-        outsideAxes: [...outside].sort((a, b) => a.folder.localeCompare(b.folder)),
+        outsideAxes: [...outside].sort((a, b) => byCodeUnits(a.folder, b.folder)),
         checkpointNotes: parsed
           .filter((p) => p.notes !== undefined)
           .map((p) => ({ configuration: partitionName(p.coords), notes: p.notes! }))
-          .sort((a, b) => a.configuration.localeCompare(b.configuration)),
+          .sort((a, b) => byCodeUnits(a.configuration, b.configuration)),
       };
       return { value: { grid, coverage } satisfies GridOutput };
     },
@@ -125,6 +126,11 @@ export function publishedGridTask(collection: PublishedCollection): TaskDeclarat
       return { value: { grid, coverage } satisfies GridOutput };
     },
   };
+}
+
+/** Plain string order: the same report on every machine (`localeCompare` follows the locale). */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** True when every published metric of cell `at` is NaN (L2 is never published). */
