@@ -24,8 +24,9 @@ export function loadProjectConfig(session: Session, options: { allowMissingInput
 export interface OpenOptions {
   jobs?: number;
   /**
-   * The engine's events. The CLI renders them itself (cli/run-reporter.ts) rather than handing the engine
-   * its logger, whose per-task info lines would bury a 3,000-task run.
+   * The engine's events. The CLI renders them itself (cli/run-reporter.ts: a progress bar, and the engine's
+   * `logEvent` with lower levels for per-task lines) rather than handing the engine its logger, whose
+   * per-task info lines would bury a 3,000-task run.
    */
   onEvent?: EngineListener;
   /**

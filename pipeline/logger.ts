@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Logger, LevelWithSilent } from 'pino';
 import type pinoModule from 'pino';
 import type pinoPretty from 'pino-pretty';
+import { countText } from './count-text.js';
 import type { EngineEvent } from './events.js';
 
 export type { Logger } from 'pino';
@@ -50,31 +51,62 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino({ level, base: undefined }, stream);
 }
 
+/** The logging methods `logEvent` uses (a pino logger, or anything shaped like one). */
+export type EventLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
+type Level = keyof EventLogger;
+
+/**
+ * The level of each kind of line. Failures are always errors, restored outputs info, warnings warn.
+ * The engine's defaults suit a program using it as a library; the CLI, which draws its own progress bar
+ * and prints a summary, logs the per-task lines, the notes and the run's end lower (`CLI_LEVELS` there).
+ */
+export interface EventLevels {
+  /** Glob matches a partitioned kind declined (folders outside the axes). */
+  skippedMatches: Level;
+  taskStart: Level;
+  executed: Level;
+  /** Tasks that ended cached or skipped. */
+  otherTaskEnd: Level;
+  /** A task's notes (a missing metric file). */
+  notes: Level;
+  /** The run's one-line outcome: info when it went well, error when not; or one fixed level. */
+  runEnd: Level | 'by-outcome';
+}
+
+export const ENGINE_LEVELS: EventLevels = {
+  skippedMatches: 'warn',
+  taskStart: 'debug',
+  executed: 'info',
+  otherTaskEnd: 'debug',
+  notes: 'warn',
+  runEnd: 'by-outcome',
+};
+
 /** Logs an engine event at a level that suits it (failures as errors, cached tasks as debug). */
-export function logEvent(logger: Logger, event: EngineEvent): void {
+export function logEvent(logger: EventLogger, event: EngineEvent, levels: EventLevels = ENGINE_LEVELS): void {
   switch (event.type) {
     case 'discovered':
-      logger.debug({ tasks: event.tasks, counts: event.counts }, 'discovered tasks');
+      logger.debug({ tasks: event.tasks, counts: event.counts }, `found ${countText(event.tasks)} tasks`);
       for (const s of event.skipped) {
-        logger.warn(
+        logger[levels.skippedMatches](
           { kind: s.kind, count: s.count, examples: s.examples },
-          `skipped ${s.count} ${s.kind} match${s.count === 1 ? '' : 'es'}: ${s.reason} (e.g. ${s.examples.join(', ')})`,
+          `skipped ${countText(s.count)} ${s.kind} match${s.count === 1 ? '' : 'es'}: ${s.reason} (e.g. ${s.examples.join(', ')})`,
         );
       }
       return;
     case 'planned':
-      logger.debug({ total: event.total, targets: event.targets, forced: event.forced }, 'planned');
+      logger.debug({ total: event.total, targets: event.targets, forced: event.forced }, `checking ${countText(event.total)} tasks`);
       return;
     case 'task-start':
-      logger.debug({ task: event.id, reason: event.reason }, `start ${event.id}`);
+      logger[levels.taskStart]({ task: event.id, reason: event.reason }, `start ${event.id}`);
       return;
     case 'task-end': {
       const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
       if (event.status === 'failed') logger.error({ ...fields, error: event.error }, event.error ?? `${event.id} failed`);
       else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
-      else if (event.status === 'executed') logger.info(fields, `${event.id} executed (${event.reason ?? ''})`);
-      else logger.debug(fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
-      for (const note of event.notes ?? []) logger.warn({ task: event.id }, `${event.id}: ${note}`);
+      else if (event.status === 'executed') logger[levels.executed](fields, `${event.id} executed (${event.reason ?? ''})`);
+      else logger[levels.otherTaskEnd](fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
+      for (const note of event.notes ?? []) logger[levels.notes]({ task: event.id }, `${event.id}: ${note}`);
       return;
     }
     case 'committed':
@@ -86,8 +118,9 @@ export function logEvent(logger: Logger, event: EngineEvent): void {
     case 'run-end': {
       const s = event.summary;
       const line = `${s.executed} executed, ${s.cached} cached, ${s.failed} failed, ${s.skipped} skipped in ${s.durationMs} ms`;
-      if (s.ok) logger.info(s.executed + s.cached + s.failed + s.skipped === 0 ? 'nothing to do' : line);
-      else logger.error(event.interrupted ? `interrupted: ${line}` : line);
+      const text = !s.ok ? (event.interrupted ? `interrupted: ${line}` : line) : s.executed + s.cached + s.failed + s.skipped === 0 ? 'nothing to do' : line;
+      const level = levels.runEnd !== 'by-outcome' ? levels.runEnd : s.ok ? 'info' : 'error';
+      logger[level]({ summary: { ...s, tasks: undefined }, interrupted: event.interrupted }, text);
       return;
     }
     default: {
