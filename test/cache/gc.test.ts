@@ -1,21 +1,14 @@
 /**
  * GC policy over a store: keep set, age, size (least recently used first, shared blobs counted once).
  */
-import { Keyv } from 'keyv';
 import { sha256 } from '../../cache/digest.js';
 import { collectGarbage } from '../../cache/gc.js';
-import { KeyvCacheStore } from '../../cache/keyv-store.js';
+import type { KeyvCacheStore } from '../../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
+import { mapStore } from '../helpers/map-store.js';
 
 function memoryStore(): KeyvCacheStore {
-  const maps = new Map<string, Map<string, unknown>>();
-  return new KeyvCacheStore({
-    description: 'map',
-    keyv: (namespace) => {
-      if (!maps.has(namespace)) maps.set(namespace, new Map());
-      return new Keyv({ store: maps.get(namespace)!, namespace });
-    },
-  });
+  return mapStore('map').store;
 }
 
 const bytes = (n: number, fill: number) => Buffer.alloc(n, fill);

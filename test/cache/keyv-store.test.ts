@@ -11,6 +11,7 @@ import { FileKeyvAdapter } from '../../cache/file-keyv-adapter.js';
 import { DEFLATE_FROM_BYTES, KeyvCacheStore } from '../../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
 import type { CacheStore } from '../../cache/store.js';
+import { mapStore } from '../helpers/map-store.js';
 
 let dir: string;
 beforeEach(() => {
@@ -25,16 +26,7 @@ const stores: Record<string, () => CacheStore> = {
       description: 'files',
       keyv: (namespace) => new Keyv({ store: new FileKeyvAdapter(join(dir, 'files', namespace)), namespace }),
     }),
-  'keyv Map': () => {
-    const maps = new Map<string, Map<string, unknown>>();
-    return new KeyvCacheStore({
-      description: 'map',
-      keyv: (namespace) => {
-        if (!maps.has(namespace)) maps.set(namespace, new Map());
-        return new Keyv({ store: maps.get(namespace)!, namespace });
-      },
-    });
-  },
+  'keyv Map': () => mapStore('map').store,
 };
 
 function blob(text: string) {
@@ -97,14 +89,7 @@ describe.each(Object.entries(stores))('%s store', (_name, open) => {
 });
 
 it('a blob whose stored bytes no longer match its digest is reported corrupt and deleted', async () => {
-  const maps = new Map<string, Map<string, unknown>>();
-  const store = new KeyvCacheStore({
-    description: 'map',
-    keyv: (namespace) => {
-      if (!maps.has(namespace)) maps.set(namespace, new Map());
-      return new Keyv({ store: maps.get(namespace)!, namespace });
-    },
-  });
+  const { store, maps } = mapStore('map');
   const good = blob('good bytes');
   await store.putResults({ blobs: [good], records: [] });
   const blobs = maps.get('blobs')!;
@@ -118,14 +103,7 @@ it('a blob whose stored bytes no longer match its digest is reported corrupt and
 });
 
 it('a large blob is stored deflated, reads back as its bytes, and damage to it is reported corrupt', async () => {
-  const maps = new Map<string, Map<string, unknown>>();
-  const store = new KeyvCacheStore({
-    description: 'map',
-    keyv: (namespace) => {
-      if (!maps.has(namespace)) maps.set(namespace, new Map());
-      return new Keyv({ store: maps.get(namespace)!, namespace });
-    },
-  });
+  const { store, maps } = mapStore('map');
   // A dictionary-like text, well past the deflate threshold, and a small blob that stays plain base64.
   const text = Array.from({ length: 4000 }, (_, k) => `"w_${k}": {"test_acc": ${(k * 0.37) % 100}, "label": null}`).join(',\n');
   const big = blob(text);

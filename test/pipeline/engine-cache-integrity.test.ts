@@ -5,13 +5,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Keyv } from 'keyv';
 import { DEFAULT_STORE_FILE } from '../../cache/default-store.js';
 import { StoreWriteError } from '../../cache/errors.js';
-import { KeyvCacheStore } from '../../cache/keyv-store.js';
 import type { TaskRecord } from '../../cache/record.js';
 import type { EngineEvent } from '../../pipeline/events.js';
 import { EngineRig, idsWith } from '../helpers/engine-rig.js';
+import { mapStore } from '../helpers/map-store.js';
 
 const ALL = 12;
 let rig: EngineRig;
@@ -172,14 +171,7 @@ describe('garbage collection and clean', () => {
 
 describe('a pluggable store', () => {
   it('runs on keyv with an in-memory Map, with the same incremental behaviour', async () => {
-    const maps = new Map<string, Map<string, unknown>>();
-    const store = new KeyvCacheStore({
-      description: 'keyv Map (test)',
-      keyv: (namespace) => {
-        if (!maps.has(namespace)) maps.set(namespace, new Map());
-        return new Keyv({ store: maps.get(namespace)!, namespace });
-      },
-    });
+    const { store, maps } = mapStore('keyv Map (test)');
     const engine = await rig.engine({}, { store });
     const cold = await engine.run();
     expect(cold.summary.executed).toBe(ALL);
@@ -203,14 +195,7 @@ describe('a pluggable store', () => {
 
 describe('a failing store', () => {
   it('a commit the store refuses fails the run with the store error, and nothing is recorded', async () => {
-    const maps = new Map<string, Map<string, unknown>>();
-    const store = new KeyvCacheStore({
-      description: 'flaky (test)',
-      keyv: (namespace) => {
-        if (!maps.has(namespace)) maps.set(namespace, new Map());
-        return new Keyv({ store: maps.get(namespace)!, namespace });
-      },
-    });
+    const { store, maps } = mapStore('flaky (test)');
     store.putResults = async () => {
       throw new StoreWriteError('task records', 'flaky (test)', new Error('disk full'));
     };
