@@ -48,6 +48,11 @@ const METRIC_FILE_LIMITS: Partial<PickleLimits> = { maxBytes: 64 * 1024 * 1024 }
 /** Number of points on the Bezier curve in `curve_test.npz` (SPEC: 5). */
 const CURVE_POINTS = 5;
 
+/** The note for an absent metric file: `loss_acc_test.pkl absent: test_acc, test_loss are NaN`. */
+export function absenceNote(name: MetricFile): string {
+  return `${name} absent: ${METRICS_OF_FILE[name].join(', ')} ${METRICS_OF_FILE[name].length === 1 ? 'is' : 'are'} NaN`;
+}
+
 /**
  * Computes SPEC's metrics of one checkpoint folder.
  * @param files the six files by name (`METRIC_FILES`); `null` (or no entry) = the file is absent, which
@@ -67,7 +72,7 @@ export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array |
   for (const name of METRIC_FILES) {
     const bytes = files.get(name) ?? null;
     if (bytes === null) {
-      notes.push(`${name} absent: ${METRICS_OF_FILE[name].join(', ')} ${METRICS_OF_FILE[name].length === 1 ? 'is' : 'are'} NaN`);
+      notes.push(absenceNote(name));
       continue;
     }
     const file = join(folder, name);

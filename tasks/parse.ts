@@ -79,12 +79,13 @@ function parseTask(collection: string, folder: string, coords: CheckpointCoords)
     deps: [],
     description: `metrics of ${folder}`,
     async run(ctx) {
-      const { extractCheckpointMetrics } = await extractor();
+      const { extractCheckpointMetrics, absenceNote } = await extractor();
       const result = extractCheckpointMetrics(ctx.files, folder);
       for (const note of result.notes) ctx.note(note);
       const absent = METRIC_FILES.filter((name) => ctx.files.get(name) == null);
       // Absent files are counted per collection in the report; the other notes go to it folder by folder.
-      const notes = result.notes.filter((n) => !absent.some((f) => n.startsWith(`${f} absent:`)));
+      const absentNotes = new Set(absent.map(absenceNote));
+      const notes = result.notes.filter((n) => !absentNotes.has(n));
       const value: ParsedCheckpoint = { coords, metrics: result.metrics, seeds: result.seeds, absent };
       if (notes.length > 0) value.notes = notes;
       return { value };

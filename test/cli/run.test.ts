@@ -7,17 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireProjectLock } from '../../pipeline/lock.js';
+import type { RunSummary } from '../../pipeline/events.js';
 import { basicFolder, expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe } from './support.js';
 
-interface Summary {
-  ok: boolean;
-  durationMs: number;
-  executed: number;
-  cached: number;
-  failed: number;
-  skipped: number;
-  tasks: { id: string; status: string; ms: number }[];
-}
+/** What `run --json` prints; the test below checks its keys at run time too. */
+type Summary = RunSummary;
 
 const sha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
