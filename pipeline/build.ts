@@ -887,6 +887,7 @@ class Build {
       upstream,
       signal: this.#controller.signal,
       note: (message: string) => void notes.push(String(message)),
+      previous: null,
     };
     const result = await task.run(ctx);
     const { valueBytes, outFiles } = encodeResult(id, result);
