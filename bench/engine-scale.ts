@@ -227,7 +227,7 @@ async function main(): Promise<void> {
     const [, discoverMs] = await time(() => loadPipeline(def));
     report('discovery (fast-glob) + graph build', discoverMs);
 
-    const engine = await openEngine({ definition: def, cacheDir: join(root, 'cache'), outDir: join(root, 'out'), jobs: JOBS });
+    const engine = await openEngine({ definition: def, cacheDir: join(root, 'cache'), openStore: () => openDefaultStore(join(root, 'cache')), outDir: join(root, 'out'), jobs: JOBS });
     const paths = engine.graph.tasks.flatMap((t) => t.files.map((f) => f.path));
     const [, ioMs] = await time(() => {
       for (const path of paths) sha256(readFileSync(path));

@@ -18,15 +18,15 @@
  *     changed (then deciding), restoring a hit's published files, and executing a stale task.
  *
  * Commit protocol of an executed task: inputs are read once and hashed before it runs (those bytes are
- * what it sees); its previous record is deleted first (batched over the tasks about to start); after it
- * returns, its inputs are re-stat'ed (a change fails the task, uncommitted); its files are published
+ * what it sees); its previous record stays until a replacement is committed (a record is only valid for
+ * its own key, so an old one never vouches for new inputs, and a run killed at any point leaves every
+ * result that was valid before it valid); after it returns, its inputs are re-stat'ed (a change fails the task, uncommitted); its files are published
  * (temporary name, then rename, only when the content differs); its blobs then its record go to the
  * group committer. A failed task commits nothing and its dependents are skipped; other work continues.
  *
  * It does not choose targets (`select.ts`), take the lock (`lock.ts`) or render anything.
  */
 import { readFileSync, statSync } from 'node:fs';
-import v8 from 'node:v8';
 import { sha256, type Digest } from '../cache/digest.js';
 import { blobsOfRecord, RECORD_SCHEMA, type TaskRecord } from '../cache/record.js';
 import type { BlobWrite, CacheStore, StatMemo } from '../cache/store.js';
@@ -41,11 +41,12 @@ import type {
   TaskStatus,
 } from './events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile, type FileStat } from './file-state.js';
-import { computeKey, diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
+import { canonicalJson, computeKey, diffFingerprint, keyedCodeVersion, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from './fingerprint.js';
 import { indexWrites, loadIndex, PARTITION_INDEX, PARTITION_INDEX_DELTA, statText, UNKNOWN_STAT, type IndexEntry, type LoadedIndex } from './partition-index.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from './publish.js';
 import type { TaskGraph } from './task-graph.js';
-import type { Json, TaskContext, TaskDeclaration, TaskResult } from './task.js';
+import type { Json, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from './task.js';
+import { codecOf, encodeValue, LazyUpstream } from './values.js';
 
 /** Records are rewritten with a new `usedAt` at most this often (like `relatime`), for GC by age. */
 export const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
@@ -117,8 +118,7 @@ class Build {
   // Per task, by index.
   readonly #record: (TaskRecord | undefined)[];
   readonly #usable: Uint8Array; // record present and every blob it names exists
-  readonly #stored: Uint8Array; // a record is in the store (must be invalidated before running)
-  readonly #invalidated: Uint8Array;
+  readonly #stored: Uint8Array; // a record is in the store (deleted only when its blobs are lost)
   readonly #waiting: Int32Array;
   readonly #consumers: Int32Array;
   readonly #phase: Uint8Array;
@@ -140,7 +140,7 @@ class Build {
   #index = new Map<string, IndexEntry>();
   /** The index as stored (base generation, delta), for writing the next delta or base. */
   #loadedIndex: LoadedIndex | undefined;
-  /** Records were deleted in this run, and with them the stored index: it must be written again. */
+  /** Records were deleted in this run (a lost blob), and with them the stored index: write it again. */
   #indexDropped = false;
   /**
    * Inputs whose stats match their task's index entry although the entry could not decide the task (its
@@ -155,7 +155,7 @@ class Build {
   #pathStat: (FileStat | undefined | null)[] = []; // undefined: absent; null: not statted or stat failed
   #pathDigest: (Digest | undefined)[] = [];
 
-  readonly #values = new Map<number, Buffer>(); // serialised outputs kept while dependents may need them
+  readonly #values = new Map<number, Uint8Array>(); // encoded outputs kept while dependents may need them
   readonly #preread = new Map<number, (InputRead | undefined)[]>(); // inputs read while deciding
   readonly #ready: number[] = [];
   #readyHead = 0;
@@ -163,7 +163,6 @@ class Build {
   #jobsHead = 0;
   readonly #urgent: Job[] = [];
   #active = 0;
-  #invalidating = false;
   #stopping: 'interrupted' | 'failed' | undefined;
   #fatal: unknown;
   #wakeResolve: (() => void) | undefined;
@@ -178,7 +177,6 @@ class Build {
     this.#record = new Array(n);
     this.#usable = new Uint8Array(n);
     this.#stored = new Uint8Array(n);
-    this.#invalidated = new Uint8Array(n);
     this.#waiting = new Int32Array(n);
     this.#consumers = new Int32Array(n);
     this.#phase = new Uint8Array(n);
@@ -263,7 +261,7 @@ class Build {
     const blobDigests = new Set<Digest>();
     order.forEach((i, k) => {
       const record = isRecord(records[k]) ? records[k] : undefined;
-      if (records[k] !== undefined && !record) this.#stored[i] = 1; // unreadable: a miss, deleted before running
+      if (records[k] !== undefined && !record) this.#stored[i] = 1; // unreadable: a miss, replaced when it runs
       this.#record[i] = record;
       if (record) {
         this.#stored[i] = 1;
@@ -480,8 +478,8 @@ class Build {
       this.#drain();
       this.#pump();
       if (this.#readyHead < this.#ready.length) continue; // the pump skipped tasks, readying their dependents
-      if (this.#fatal !== undefined && this.#active === 0 && !this.#invalidating) return;
-      const idle = this.#active === 0 && !this.#invalidating && this.#readyHead === this.#ready.length;
+      if (this.#fatal !== undefined && this.#active === 0) return;
+      const idle = this.#active === 0 && this.#readyHead === this.#ready.length;
       if (idle && this.#nextJob(false) === undefined) return;
       await this.#sleep();
     }
@@ -525,10 +523,6 @@ class Build {
         this.#skip(job.task, this.#stopping === 'interrupted' ? 'interrupted' : 'not started: an earlier task failed');
         continue;
       }
-      if (job.type === 'exec' && this.#stored[job.task] && !this.#invalidated[job.task]) {
-        if (!this.#invalidating) this.#invalidate();
-        return;
-      }
       this.#nextJob(true);
       this.#active++;
       this.#start(job).then(
@@ -543,30 +537,6 @@ class Build {
         },
       );
     }
-  }
-
-  /** Deletes the records of every queued task about to run, as one batch, before any of them starts. */
-  #invalidate(): void {
-    const tasks: number[] = [];
-    const collect = (job: Job): void => {
-      if (job.type === 'exec' && this.#stored[job.task] && !this.#invalidated[job.task]) tasks.push(job.task);
-    };
-    this.#urgent.forEach(collect);
-    for (let k = this.#jobsHead; k < this.#jobs.length; k++) collect(this.#jobs[k]);
-    this.#invalidating = true;
-    this.#indexDropped = true;
-    this.#o.store.deleteRecords(tasks.map((i) => this.#g.ids[i])).then(
-      () => {
-        for (const i of tasks) this.#invalidated[i] = 1;
-        this.#invalidating = false;
-        this.#wake();
-      },
-      (error: unknown) => {
-        this.#fatal ??= error;
-        this.#invalidating = false;
-        this.#wake();
-      },
-    );
   }
 
   async #start(job: Job): Promise<void> {
@@ -871,6 +841,7 @@ class Build {
     const id = g.ids[i];
     const startedAt = performance.now();
     const upstream = await this.#loadUpstream(i);
+    const previous = task.incremental === true ? await this.#loadPrevious(i) : null;
     const reads = this.#readInputs(i, this.#preread.get(i) ?? new Array(task.files.length).fill(undefined), false) as InputRead[];
     this.#preread.delete(i);
     const files = new Map<string, Buffer | null>();
@@ -887,10 +858,10 @@ class Build {
       upstream,
       signal: this.#controller.signal,
       note: (message: string) => void notes.push(String(message)),
-      previous: null,
+      previous,
     };
     const result = await task.run(ctx);
-    const { valueBytes, outFiles } = encodeResult(id, result);
+    const { valueBytes, outFiles } = encodeResult(id, task, result);
     for (let f = 0; f < task.files.length; f++) {
       if (!sameStat(reads[f].stat, statFile(task.files[f].path))) throw new InputChangedError(id, task.files[f].path);
     }
@@ -913,7 +884,7 @@ class Build {
       toolVersion: this.#o.toolVersion,
       id,
       kind: task.kind,
-      codeVersion: task.codeVersion,
+      codeVersion: fingerprint.codeVersion,
       params: task.params as Json,
       files: fingerprint.files,
       deps: fingerprint.deps,
@@ -927,7 +898,6 @@ class Build {
     this.#committer!.addResult(record, blobs);
     this.#record[i] = record;
     this.#stored[i] = 1;
-    this.#invalidated[i] = 0;
     if (this.#consumers[i] > 0) this.#values.set(i, valueBytes);
     return { digest, record };
   }
@@ -937,7 +907,7 @@ class Build {
    * that were stored, so a task sees identical input whether its upstream ran now or came from the cache.
    * A stored blob found missing or corrupt here makes that upstream run again.
    */
-  async #loadUpstream(i: number): Promise<Map<string, unknown>> {
+  async #loadUpstream(i: number): Promise<LazyUpstream> {
     const g = this.#g;
     const deps = g.deps[i];
     const needed = deps.filter((d) => !this.#values.has(d));
@@ -950,9 +920,37 @@ class Build {
         else await this.#rebuild(d, read.corrupt.includes(this.#digest[d]!) ? 'corrupt' : 'missing');
       }
     }
-    const upstream = new Map<string, unknown>();
-    for (const d of deps) upstream.set(g.ids[d], v8.deserialize(this.#values.get(d)!));
-    return upstream;
+    return new LazyUpstream(deps.map((d) => [g.ids[d], this.#values.get(d)!, codecOf(g.tasks[d])] as const));
+  }
+
+  /**
+   * `ctx.previous` of an incremental task: its last committed successful result, if it may patch from it
+   * (not forced; the same kind, code version, codec and params; its value and files still in the store).
+   * The record is the one loaded at the start of the run: records are only replaced by a committed
+   * replacement, so it is the last good one.
+   */
+  async #loadPrevious(i: number): Promise<PreviousResult | null> {
+    const g = this.#g;
+    const task = g.tasks[i];
+    const record = this.#record[i];
+    if (!record || this.#o.forced[i] || record.schema !== RECORD_SCHEMA || record.kind !== task.kind) return null;
+    if (record.codeVersion !== keyedCodeVersion(task) || canonicalJson(record.params) !== canonicalJson(task.params)) return null;
+    const fileEntries = Object.entries(record.output.files);
+    const read = await this.#o.store.getBlobs([record.output.digest, ...fileEntries.map(([, digest]) => digest)]);
+    this.#stats.blobsRead += read.found.size;
+    if (read.missing.length > 0 || read.corrupt.length > 0) return null;
+    const value = codecOf(task).decode(read.found.get(record.output.digest)!);
+    const files = new Map<string, Uint8Array>(fileEntries.map(([rel, digest]) => [rel, read.found.get(digest)!]));
+    const changed = new Set<string>();
+    const current = new Set<string>();
+    for (const d of g.deps[i]) {
+      const id = g.ids[d];
+      current.add(id);
+      if (record.deps[id] !== this.#digest[d]) changed.add(id);
+    }
+    const removed = new Set<string>();
+    for (const id of Object.keys(record.deps)) if (!current.has(id)) removed.add(id);
+    return { value, files, changed, removed };
   }
 
   /** Re-runs a resolved upstream whose stored output could not be read back. */
@@ -1078,16 +1076,11 @@ function isRecord(value: unknown): value is TaskRecord {
 }
 
 /** Serialises a run function's result, with a clear error when it is not storable. */
-function encodeResult(id: string, result: TaskResult): { valueBytes: Buffer; outFiles: [string, Uint8Array][] } {
+function encodeResult(id: string, task: TaskDeclaration, result: TaskResult): { valueBytes: Uint8Array; outFiles: [string, Uint8Array][] } {
   if (result === null || typeof result !== 'object' || !('value' in result)) {
     throw new InvalidResultError(id, 'expected an object { value, files? }');
   }
-  let valueBytes: Buffer;
-  try {
-    valueBytes = v8.serialize(result.value);
-  } catch (error) {
-    throw new InvalidResultError(id, `the value cannot be serialised (${(error as Error).message}); return plain data, arrays, typed arrays and Maps`);
-  }
+  const valueBytes = encodeValue(id, task, result.value);
   const outFiles: [string, Uint8Array][] = [];
   if (result.files !== undefined) {
     if (result.files === null || typeof result.files !== 'object') throw new InvalidResultError(id, 'files must be an object of relative path → bytes');
