@@ -3,7 +3,7 @@
  * `demo/out/basic` (relative to the working directory when that is shorter).
  */
 import path from 'node:path';
-import { countText } from '../pipeline/count-text.js';
+import { countText } from '../util/count-text.js';
 
 /** An integer with thousands separators: 1,690. */
 export const count = countText;

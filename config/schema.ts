@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 
 const positiveInts = z.array(z.number().int().positive()).min(1);
 const dataLabels = z.array(z.string().regex(/^[0-9]+$/, 'a data label is digits, like "10" or "09"')).min(1);

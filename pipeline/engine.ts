@@ -23,7 +23,7 @@ import { acquireProjectLock, type LockOptions } from './lock.js';
 import { logEvent, type Logger } from './logger.js';
 import { outputPath } from './publish.js';
 import { resolveTargets, upstreamClosure } from './select.js';
-import { closeMatches } from './suggest.js';
+import { closeMatches } from '../util/suggest.js';
 import type { TaskGraph } from './task-graph.js';
 import type { PipelineDefinition } from './task.js';
 

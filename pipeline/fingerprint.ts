@@ -11,7 +11,7 @@
  */
 import { sha256, type Digest } from '../cache/digest.js';
 import { RECORD_SCHEMA, type FileDigest, type TaskRecord } from '../cache/record.js';
-import type { Json } from './task.js';
+import { canonicalJson, type Json } from '../util/json.js';
 
 /** The current state of a task's key fields. */
 export interface Fingerprint {
@@ -22,22 +22,6 @@ export interface Fingerprint {
   files: Record<string, { path: string; digest: FileDigest }>;
   deps: Record<string, Digest>;
   key: Digest;
-}
-
-/** JSON with object keys sorted at every level, so equal values always give the same text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const keys = Object.keys(value).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    out += `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:${canonicalJson((value as Record<string, unknown>)[keys[i]])}`;
-  }
-  return `${out}}`;
 }
 
 /** Canonical JSON of params, memoised per params object (a task's params do not change during a run). */

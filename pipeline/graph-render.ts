@@ -9,7 +9,7 @@
  */
 import { foldedId } from './graph-fold.js';
 import type { TaskGraph } from './task-graph.js';
-import { countText } from './count-text.js';
+import { countText } from '../util/count-text.js';
 
 export type GraphFormat = 'text' | 'dot' | 'mermaid' | 'json';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['text', 'dot', 'mermaid', 'json'];

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { Logger, LevelWithSilent } from 'pino';
 import type pinoModule from 'pino';
 import type pinoPretty from 'pino-pretty';
-import { countText } from './count-text.js';
+import { countText } from '../util/count-text.js';
 import type { EngineEvent } from './events.js';
 
 export type { Logger } from 'pino';

@@ -2,7 +2,8 @@
  * Keys and the field-by-field diff behind `explain`, `status` and dry-run reasons.
  */
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
-import { canonicalJson, describeChange, diffFingerprint, makeFingerprint, summarizeChanges } from '../../pipeline/fingerprint.js';
+import { canonicalJson } from '../../util/json.js';
+import { describeChange, diffFingerprint, makeFingerprint, summarizeChanges } from '../../pipeline/fingerprint.js';
 
 const D1 = '1'.repeat(64);
 const D2 = '2'.repeat(64);
