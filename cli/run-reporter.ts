@@ -5,8 +5,7 @@
  * from the cache at info. Per-task lines (executed, cached) and notes are debug and trace: a cold run has
  * thousands of them, and the summary at the end counts them (and the report lists what was missing).
  */
-import type { EngineEvent } from '../pipeline/index.js';
-import { logEvent, type EventLevels } from '../pipeline/logger.js';
+import { logEvent, type EngineEvent, type EventLevels } from '../pipeline/index.js';
 import { count } from './format.js';
 import type { Progress } from './progress.js';
 import type { SessionLogger } from './session.js';
