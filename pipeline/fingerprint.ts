@@ -171,6 +171,26 @@ const short = (digest: string | undefined): string =>
   digest === undefined ? 'none' : digest === 'absent' || digest === 'unknown' ? digest : digest.slice(0, 12);
 const json = (value: Json | undefined): string => (value === undefined ? '(unset)' : JSON.stringify(value));
 
+/**
+ * A parameter path as people read it: `params.outsideAxes[0]` → `outside axes, item 1`. The path is the
+ * engine's own (`params.` and camelCase keys); `status` printed it raw, which named internals.
+ */
+function paramName(path: string): string {
+  const parts: string[] = [];
+  for (const m of path.replace(/^params\.?/, '').matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) parts.push(`item ${Number(m[2]) + 1}`);
+    else parts.push(m[1].replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase());
+  }
+  return parts.length === 0 ? 'parameters' : parts.join(', ');
+}
+
+function describeParam(path: string, old: Json | undefined, now: Json | undefined): string {
+  const name = paramName(path);
+  if (old === undefined) return `parameter ${name} added (${json(now)})`;
+  if (now === undefined) return `parameter ${name} removed (was ${json(old)})`;
+  return `parameter ${name} changed (${json(old)} → ${json(now)})`;
+}
+
 /** One line for a change; `full` prints whole digests (for `explain`) instead of 12-character prefixes. */
 export function describeChange(change: Change, full = false): string {
   const d = full ? (x: string | undefined) => x ?? 'none' : short;
@@ -188,7 +208,7 @@ export function describeChange(change: Change, full = false): string {
     case 'codeVersion':
       return `code version changed (${change.old} → ${change.new})`;
     case 'params':
-      return `parameter ${change.path} changed (${json(change.old)} → ${json(change.new)})`;
+      return describeParam(change.path, change.old, change.new);
     case 'file':
       if (change.old === undefined) return `new input ${change.name} (${change.path})`;
       if (change.new === undefined) return `input ${change.name} no longer declared (${change.path})`;

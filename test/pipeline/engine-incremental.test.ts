@@ -86,7 +86,7 @@ describe('incremental runs', () => {
     const result = await build({ scale: 2 });
     expect(rig.counter.total('parse')).toBe(7);
     expect(result.summary.executed).toBe(ALL);
-    expect(result.outcomes.find((o) => o.id === 'parse:noisy/p0')!.reason).toContain('parameter params.scale changed (1 → 2)');
+    expect(result.outcomes.find((o) => o.id === 'parse:noisy/p0')!.reason).toContain('parameter scale changed (1 → 2)');
   });
 
   it('a code-version change re-runs that kind; unchanged outputs stop there (early cutoff)', async () => {
@@ -373,7 +373,7 @@ describe('planning and inspection', () => {
     expect(explainText(explanation)).toContain(path);
     expect(explainText(explanation)).toContain(oldHash);
     expect(explainText(explanation)).toContain(newHash);
-    expect(explainText(explanation)).toContain('parameter params.scale changed (1 → 3)');
+    expect(explainText(explanation)).toContain('parameter scale changed (1 → 3)');
 
     const downstream = await engine.explain('grid:basic');
     expect(downstream.action).toBe('run-if-upstream-changes');
