@@ -181,11 +181,12 @@ function paramName(path: string): string {
     if (m[2] !== undefined) parts.push(`item ${Number(m[2]) + 1}`);
     else parts.push(m[1].replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase());
   }
-  return parts.length === 0 ? 'parameters' : parts.join(', ');
+  return parts.join(', ');
 }
 
 function describeParam(path: string, old: Json | undefined, now: Json | undefined): string {
   const name = paramName(path);
+  if (name === '') return `parameters changed (${json(old)} → ${json(now)})`;
   if (old === undefined) return `parameter ${name} added (${json(now)})`;
   if (now === undefined) return `parameter ${name} removed (was ${json(old)})`;
   return `parameter ${name} changed (${json(old)} → ${json(now)})`;
