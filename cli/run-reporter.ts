@@ -16,16 +16,19 @@ export interface RunReporter {
   stop(): void;
 }
 
-const CLI_LEVELS: EventLevels = {
+/** `errorsInSummary`: the summary on stdout prints each failed task's error, so the log does not (once, not twice). */
+const cliLevels = (errorsInSummary: boolean): EventLevels => ({
+  failed: errorsInSummary ? 'debug' : 'error',
   skippedMatches: 'debug', // counted in the summary and listed in report.json
   taskStart: 'trace',
   executed: 'debug',
   otherTaskEnd: 'trace',
   notes: 'debug',
   runEnd: 'debug', // the summary is printed on stdout
-};
+});
 
-export function createRunReporter(logger: SessionLogger, progress: Progress): RunReporter {
+export function createRunReporter(logger: SessionLogger, progress: Progress, options: { errorsInSummary: boolean } = { errorsInSummary: true }): RunReporter {
+  const levels = cliLevels(options.errorsInSummary);
   let done = 0;
   const tally = { executed: 0, cached: 0, failed: 0, skipped: 0 };
   const detail = (): string =>
@@ -37,7 +40,7 @@ export function createRunReporter(logger: SessionLogger, progress: Progress): Ru
         tally[event.status]++;
         progress.update(done, detail);
       }
-      logEvent(logger, event, CLI_LEVELS);
+      logEvent(logger, event, levels);
       if (event.type === 'planned') progress.start(event.total);
     },
     stop() {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import type { RunResult, TaskOutcome } from '../pipeline/index.js';
 import { EXPORT_FILES } from '../tasks/export.js';
-import { count, displayPath, duration, plural } from './format.js';
+import { byNumbers, count, displayPath, duration, foldedList, plural } from './format.js';
+import { groupOf } from './task-table.js';
 
 /** Failed tasks listed in full before "and K more". */
 export const FAILURES_SHOWN = 5;
@@ -28,6 +29,8 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
   else if (s.failed > 0) lines.push(`mdpipe: ${plural(s.failed, 'task')} failed (${time}): ${counts}`);
   else if (s.executed === 0) lines.push(`mdpipe: up to date, nothing to do (${time}): ${counts}`);
   else lines.push(`mdpipe: done in ${time}: ${counts}`);
+
+  lines.push(...ranLines(result.outcomes));
 
   const byId = new Map(result.outcomes.map((o) => [o.id, o]));
   const outputLines: string[] = [];
@@ -69,6 +72,26 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     lines.push('Fix or remove the files named above, then run again: only the failed tasks and what depends on them will run.');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Which tasks executed, folded by group: `parse:basic  3 executed: bs16-w2-d05, bs64-w16-d10, ...`, and
+ * the single tasks on one line. Failed tasks are listed with their errors further down.
+ */
+function ranLines(outcomes: readonly TaskOutcome[]): string[] {
+  const groups = new Map<string, string[]>();
+  const single: string[] = [];
+  for (const o of outcomes) {
+    if (o.status !== 'executed') continue;
+    const group = groupOf(o.id);
+    if (group === o.id) single.push(o.id);
+    else groups.set(group, [...(groups.get(group) ?? []), o.id.slice(group.length - 1)]);
+  }
+  if (groups.size === 0 && single.length === 0) return [];
+  const lines = ['executed:'];
+  for (const [group, members] of groups) lines.push(`  ${group.slice(0, -2)}  ${count(members.length)}: ${foldedList(members.sort(byNumbers))}`);
+  if (single.length > 0) lines.push(`  ${foldedList(single, 8)}`);
+  return lines;
 }
 
 function describeFailure(outcome: TaskOutcome): string[] {

@@ -15,9 +15,11 @@ type Level = keyof EventLogger;
 /**
  * The level of each kind of line. Failures are always errors, restored outputs info, warnings warn.
  * The engine's defaults suit a program using it as a library; the CLI, which draws its own progress bar
- * and prints a summary, logs the per-task lines, the notes and the run's end lower (`CLI_LEVELS` there).
+ * and prints a summary, logs the per-task lines, the notes and the run's end lower (`cliLevels` in cli/run-reporter.ts).
  */
 export interface EventLevels {
+  /** A failed task's error (the CLI prints it in its summary, so it logs it only with --debug). */
+  failed: Level;
   /** Glob matches a partitioned kind declined (folders outside the axes). */
   skippedMatches: Level;
   taskStart: Level;
@@ -31,6 +33,7 @@ export interface EventLevels {
 }
 
 export const ENGINE_LEVELS: EventLevels = {
+  failed: 'error',
   skippedMatches: 'warn',
   taskStart: 'debug',
   executed: 'info',
@@ -59,7 +62,8 @@ export function logEvent(logger: EventLogger, event: EngineEvent, levels: EventL
       return;
     case 'task-end': {
       const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
-      if (event.status === 'failed') logger.error({ ...fields, error: event.error }, event.error ?? `${event.id} failed`);
+      // The message is the error: not repeated as a field.
+      if (event.status === 'failed') logger[levels.failed](fields, event.error ?? `${event.id} failed`);
       else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
       else if (event.status === 'executed') logger[levels.executed](fields, `${event.id} executed (${event.reason ?? ''})`);
       else logger[levels.otherTaskEnd](fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);

@@ -309,7 +309,7 @@ describe('published files', () => {
     rmSync(path);
     rig.counter.reset();
     const plan = await (await rig.engine()).dryRun();
-    expect(plan.tasks.find((t) => t.id === 'export:noisy')).toMatchObject({ action: 'fresh', reason: 'up to date; would restore noisy/table.csv from the cache' });
+    expect(plan.tasks.find((t) => t.id === 'export:noisy')).toMatchObject({ action: 'fresh', reason: 'up to date; noisy/table.csv is missing: would restore it from the cache' });
     expect(existsOut('noisy/table.csv')).toBe(false);
     const restored = await build();
     expect(rig.counter.total()).toBe(0);
