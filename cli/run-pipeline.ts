@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { DryRunResult, RunResult } from '../pipeline/index.js';
 import { LockedError } from '../pipeline/index.js';
 import { EXIT } from './exit-codes.js';
-import { count, plural } from './format.js';
+import { count, displayPath, plural } from './format.js';
 import { trapInterrupt } from './interrupt.js';
 import { chooseProgressMode, createProgress } from './progress.js';
 import { openProject } from './project.js';
@@ -34,6 +34,9 @@ export interface PipelineRun {
 
 export async function runPipeline(session: Session, config: ResolvedConfig, targets: string[], flags: RunFlags): Promise<PipelineRun> {
   const { terminal, globals } = session;
+  for (const { name, root } of config.notFound ?? []) {
+    terminal.err(`note: collection ${name} of the built-in configuration not found (no folder ${displayPath(root)}): building the others\n`);
+  }
   const logger = await createSessionLogger(session);
   const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));

@@ -81,3 +81,12 @@ describe('status, cache and clean', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
+
+test('without a config, a folder holding only the basic collection builds it and says noisy was not found', async () => {
+  const dir = tempDir('only-basic');
+  expectExit(await mdpipe(['synth', '--axes', 'small', '--out', 'pretrained_model_collections/basic_collection'], { cwd: dir }), 0);
+  const ran = await mdpipe(['run', '--quiet'], { cwd: dir });
+  expectExit(ran, 0);
+  expect(ran.stderr).toContain('note: collection noisy of the built-in configuration not found (no folder pretrained_model_collections/noisy_collection): building the others');
+  expect(fs.existsSync(path.join(dir, 'out/basic/dataframe.csv'))).toBe(true);
+});
