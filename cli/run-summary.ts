@@ -18,7 +18,11 @@ export const FAILURES_SHOWN = 5;
 interface CoverageReport {
   configurations?: { expected?: number; found?: number };
   warnings?: string[];
+  outsideAxes?: { folder: string; reason: string }[];
 }
+
+/** Folders outside the axes named in the summary before "and K more" (report.json lists them all). */
+const OUTSIDE_SHOWN = 3;
 
 export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd = process.cwd()): string {
   const s = result.summary;
@@ -51,6 +55,7 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     outputLines.push(`  ${collection.name}: ${displayPath(folder, cwd)}${path.sep}  ${described.join(', ')}`);
     if (report) reported.push(collection.name);
     for (const warning of report?.warnings ?? []) missingLines.push(`  ${collection.name}: ${warning}`);
+    missingLines.push(...outsideLines(collection.name, report?.outsideAxes ?? []));
   }
   if (outputLines.length > 0) {
     lines.push(`outputs (in ${displayPath(config.outDir, cwd)}${path.sep}):`, ...outputLines);
@@ -72,6 +77,15 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     lines.push('Fix or remove the files named above, then run again: only the failed tasks and what depends on them will run.');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The first folders outside the axes, why, and how to include them. */
+function outsideLines(collection: string, outside: readonly { folder: string; reason: string }[]): string[] {
+  if (outside.length === 0) return [];
+  const lines = outside.slice(0, OUTSIDE_SHOWN).map((o) => `    ${o.folder}: ${o.reason}`);
+  if (outside.length > OUTSIDE_SHOWN) lines.push(`    ... and ${count(outside.length - OUTSIDE_SHOWN)} more (outsideAxes in report.json)`);
+  lines.push(`    to include them, add the value to collections.${collection}.axes, or remove that axis to discover it from the tree`);
+  return lines;
 }
 
 /**

@@ -90,3 +90,16 @@ test('without a config, a folder holding only the basic collection builds it and
   expect(ran.stderr).toContain('note: collection noisy of the built-in configuration not found (no folder pretrained_model_collections/noisy_collection): building the others');
   expect(fs.existsSync(path.join(dir, 'out/basic/dataframe.csv'))).toBe(true);
 });
+
+test('folders outside the axes: the summary names the first few and how to include them (point 7)', async () => {
+  const dir = await smallProject('outside');
+  const file = path.join(dir, 'mdpipe.config.json');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  config.collections.basic.axes.width = config.collections.basic.axes.width.filter((w: number) => w !== 32);
+  fs.writeFileSync(file, JSON.stringify(config));
+  const ran = await mdpipe(['run'], { cwd: dir });
+  expectExit(ran, 0);
+  expect(ran.stdout).toMatch(/^ {4}different_knobs_subset_\d+\/bs_\d+\/normal\/ResNet18_w32\/metrics: width 32 is not on the configured width axis$/m);
+  expect(ran.stdout).toContain('    ... and 3 more (outsideAxes in report.json)\n');
+  expect(ran.stdout).toContain('    to include them, add the value to collections.basic.axes, or remove that axis to discover it from the tree\n');
+});
