@@ -24,12 +24,15 @@ async function runJson(cwd: string, args: string[] = [], code = 0): Promise<Summ
 const executedIds = (s: Summary): string[] => s.tasks.filter((t) => t.status === 'executed').map((t) => t.id).sort();
 
 describe('run', () => {
+  // Built once here, so that no test depends on another having run first (each works in any order).
   let dir: string;
   beforeAll(async () => {
     dir = await smallProject('run');
+    await runJson(dir);
   });
 
   test('--json prints exactly the run summary on stdout; a second run executes nothing', async () => {
+    const dir = await smallProject('run-json');
     const ran = await mdpipe(['run', '--json'], { cwd: dir });
     expectExit(ran, 0);
     expect(ran.stdout.trim().split('\n')).toHaveLength(1);
