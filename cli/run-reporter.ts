@@ -36,8 +36,9 @@ export function createRunReporter(logger: SessionLogger, progress: Progress, opt
   return {
     onEvent(event) {
       if (event.type === 'task-end') {
-        done++;
         tally[event.status]++;
+        // Skipped tasks (after Ctrl-C, or below a failure) did not run: the bar stays where the work stopped.
+        if (event.status !== 'skipped') done++;
         progress.update(done, detail);
       }
       logEvent(logger, event, levels);

@@ -29,7 +29,8 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
   const lines: string[] = [];
   const counts = `${count(s.executed)} executed · ${count(s.cached)} cached · ${count(s.failed)} failed · ${count(s.skipped)} skipped`;
   const time = duration(s.durationMs);
-  if (result.interrupted) lines.push(`mdpipe: interrupted after ${time}: ${counts}`);
+  const total = s.executed + s.cached + s.failed + s.skipped;
+  if (result.interrupted) lines.push(`mdpipe: interrupted after ${time}, at ${count(total - s.skipped)} of ${plural(total, 'task')}: ${counts}`);
   else if (s.failed > 0) lines.push(`mdpipe: ${plural(s.failed, 'task')} failed (${time}): ${counts}`);
   else if (s.executed === 0) lines.push(`mdpipe: up to date, nothing to do (${time}): ${counts}`);
   else lines.push(`mdpipe: done in ${time}: ${counts}`);
