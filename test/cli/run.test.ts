@@ -190,7 +190,8 @@ describe('failures and configuration errors', () => {
     expect(ran.stdout).toContain('failed tasks (1):\n  parse:basic/bs64-w8-d05\n');
     expect(ran.stdout).toContain(bad);
     expect(ran.stdout).toContain('basic: not written this time');
-    expect(ran.stderr).toContain(bad); // logged when it happened, too
+    // Printed once (issue 14 point 2): in the summary, not also as a log line on stderr.
+    expect((ran.stdout + ran.stderr).split(bad).length - 1).toBe(1);
 
     const json = await runJson(dir, [], 1);
     expect(json).toMatchObject({ ok: false, executed: 0, failed: 1, skipped: 4 });
@@ -301,7 +302,7 @@ describe('clean and cache', () => {
     expect(parseJson<{ records: number }>(await mdpipe(['cache', 'info', '--json'], { cwd: dir })).records).toBe(22);
     expect((await runJson(dir)).executed).toBe(0);
 
-    const squeezed = parseJson<{ recordsKept: number; bytesKept: number }>(await mdpipe(['cache', 'gc', '--max-size', '1', '--json'], { cwd: dir }));
+    const squeezed = parseJson<{ recordsKept: number; bytesKept: number }>(await mdpipe(['cache', 'gc', '--max-size', '1B', '--json'], { cwd: dir }));
     expect(squeezed).toMatchObject({ recordsKept: 0, bytesKept: 0 });
     expect((await runJson(dir)).executed).toBe(22);
   });
