@@ -83,12 +83,12 @@ export function lastWrite(files: readonly string[]): number {
 }
 
 /**
- * Reader failures a file that is still being written produces: a prefix of a pickle ends before its STOP
- * opcode (`truncated`), a file just created is `empty`, a prefix of an .npz has no end-of-archive record
- * yet (`not-a-zip`) or a member cut short (`truncated`, `corrupt`). Measured on every prefix of every
- * metric file of a synthetic folder (test/cli/watch.test.ts checks the list).
+ * Reader failures a file that is still being written produces: measured on every 60th prefix of every
+ * metric file of a synthetic folder (test/cli/watch-reasons.test.ts), a pickle or an .npz cut short fails
+ * as `truncated` (an .npz prefix too: "starts like a zip archive but has no end-of-central-directory
+ * record"), a file just created as `empty`; nothing else.
  */
-export const INCOMPLETE_REASONS: ReadonlySet<string> = new Set(['truncated', 'empty', 'not-a-zip', 'corrupt']);
+export const INCOMPLETE_REASONS: ReadonlySet<string> = new Set(['truncated', 'empty']);
 
 /**
  * A failed parse task is "still being written" (waiting, retried) rather than failed when its folder
