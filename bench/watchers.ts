@@ -9,7 +9,7 @@
  *   - one event: the latency from writing a new file to its event reaching the callback (sanity check).
  * Runs alternate between candidates; medians of `--runs` (default 3).
  *
- *   npm run build && node dist/bench/watchers.js [--tree DIR] [--collections 20] [--runs 3]
+ *   npm run build && node dist/bench/watchers.js [--tree DIR] [--collections 20] [--runs 3] [--only chokidar]
  *
  * Only the watcher mdpipe uses is a dependency; to compare, install the other one without saving it:
  * `npm install --no-save chokidar@4.0.3` (the bench says when a candidate is missing).
@@ -186,6 +186,8 @@ async function main(): Promise<void> {
       tree: { type: 'string', default: join(tmpdir(), 'mdpipe-bench-watchers') },
       collections: { type: 'string', default: '20' },
       runs: { type: 'string', default: '3' },
+      /** Comma-separated: which candidates to run (chokidar needs minutes and gigabytes at 200k files). */
+      only: { type: 'string', default: CANDIDATES.join(',') },
     },
   });
   if (values.child) return child(values.child as Candidate, positionals);
@@ -195,7 +197,7 @@ async function main(): Promise<void> {
   const tree = writeTree(values.tree!, collections);
   console.log(`tree: ${values.tree} (${tree.files.toLocaleString('en')} files, ${tree.dirs.toLocaleString('en')} folders; ${Math.round(performance.now() - t0)} ms to write or check)`);
   console.log(`fs.inotify.max_user_watches = ${readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()}`);
-  const available = CANDIDATES.filter((name) => {
+  const available = CANDIDATES.filter((name) => values.only!.split(',').includes(name)).filter((name) => {
     try {
       versionOf(name);
       return true;
