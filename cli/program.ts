@@ -129,6 +129,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .option('--quiet-ms <n>', 'rebuild a changed folder once it has had no change for this long', wholeNumber, 2000)
     .option('--json', 'print one JSON line per build on stdout: the `run --json` object, plus "waiting" (tasks with status "waiting")')
     .option('-j, --jobs <n>', 'tasks run at once (default: "jobs" in the config, else the number of cores)', positiveInt)
+    .option('--wait', 'if another run holds the cache lock, wait for it instead of failing with exit code 1')
     .option('--no-progress', 'no progress bar for the first build (rebuilds never draw one)')
     .addHelpText(
       'after',

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import type { ResolvedConfig } from '../../config/load.js';
 import {
   acquireProjectLock,
+  LockedError,
   openDefaultStore,
   type Engine,
   type EngineEvent,
@@ -43,6 +44,8 @@ export interface WatchFlags {
   jobs?: number;
   /** `--no-progress` sets it false (the first build's progress; rebuilds show none). */
   progress?: boolean;
+  /** Wait for a run holding the cache lock instead of failing. */
+  wait?: boolean;
 }
 
 /** How often the whole tree is checked even without a watcher error (5 min): inotify can miss what NFS does. */
@@ -71,13 +74,23 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
   let current: WatchDefinition | undefined;
   const folderWatches = new Map<string, FsWatch>();
   try {
-    lock = await acquireProjectLock(config.cacheDir, {
-      command: session.command,
-      onCompromised: (error) => {
-        lockLost = error;
-        wake();
-      },
-    });
+    try {
+      lock = await acquireProjectLock(config.cacheDir, {
+        command: session.command,
+        wait: flags.wait,
+        signal: trap.signal,
+        onCompromised: (error) => {
+          lockLost = error;
+          wake();
+        },
+      });
+    } catch (error) {
+      if (error instanceof LockedError && trap.interrupted) {
+        terminal.err('interrupted while waiting for the cache lock: nothing was run\n');
+        return EXIT.interrupted;
+      }
+      throw error;
+    }
     store = openDefaultStore(config.cacheDir);
     // Watch before the first build, so that nothing written during it is missed.
     fsWatch = await watchTrees(
@@ -103,7 +116,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
     /** Watches the folders made since start-up (see fs-watcher.ts), and drops the watches of those gone. */
     const watchNewFolders = (def: WatchDefinition, startedAt: number): void => {
       const folders = [...def.tasks.values(), ...def.writing];
-      initialFolders ??= new Set(def.tasks.size > 0 ? [...def.tasks.values()].map((t) => t.folder) : []);
+      initialFolders ??= new Set([...def.tasks.values()].map((t) => t.folder));
       const present = new Set(folders.map((t) => t.folder));
       for (const [folder, w] of folderWatches) {
         if (present.has(folder)) continue;
@@ -169,7 +182,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
       } catch (error) {
         reporter.stop();
         if (mode === 'start') throw error;
-        pending.restore(due);
+        pending.restore(due, Date.now()); // retried after another quiet period, not in a tight loop
         logger.error(`the rebuild could not run: ${(error as Error).message}`);
         return undefined;
       }

@@ -52,8 +52,8 @@ export class PendingChanges {
     return due;
   }
 
-  /** Puts entries back (a build that could not run). */
-  restore(entries: readonly PendingEntry[]): void {
-    for (const e of entries) this.note(e.kind === 'folder' ? { kind: 'folder', collection: e.collection, folder: e.path } : { kind: 'structure', collection: e.collection, path: e.path }, e.changedAt);
+  /** Puts entries back as changed at `at` (a build that could not run: retried once quiet again). */
+  restore(entries: readonly PendingEntry[], at: number): void {
+    for (const e of entries) this.note(e.kind === 'folder' ? { kind: 'folder', collection: e.collection, folder: e.path } : { kind: 'structure', collection: e.collection, path: e.path }, at);
   }
 }
