@@ -7,6 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { LOG_FORMATS } from './logger.js';
 import { createSession, LOG_LEVELS, type GlobalOptions, type Session } from './session.js';
 import { age, positiveInt, size, wholeNumber } from './units.js';
 import { toolVersion } from './version.js';
@@ -39,7 +40,11 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     )
     .version(toolVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'configuration file (default: ./mdpipe.config.json if present, else the built-in default)')
-    .addOption(new Option('--log-format <format>', 'log format on stderr (default: pretty on a terminal, json otherwise)').choices(['pretty', 'json']))
+    .addOption(
+      new Option('--log-format <format>', 'log format on stderr: plain human lines (default), json lines for machines, or pretty (pino-pretty)')
+        .choices(LOG_FORMATS)
+        .env('MDPIPE_LOG_FORMAT'),
+    )
     .addOption(new Option('--log-level <level>', 'log level (default: info)').choices(LOG_LEVELS))
     .option('-q, --quiet', 'only warnings and errors: no progress, no summary unless something failed')
     .option('--debug', 'debug logs, and the stack of an internal error (also MDPIPE_DEBUG=1)')
@@ -199,7 +204,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'mdpipe graph --format mermaid > graph.mmd     # paste into Markdown (GitHub renders it)',
         'mdpipe graph --format dot > graph.dot         # then: dot -Tsvg graph.dot > graph.svg (Graphviz)',
         'mdpipe graph --format json > graph.json       # every task and edge',
-        'mdpipe graph --full export:basic              # every task export:basic needs',
+        'mdpipe graph --full --max-nodes 2000 export:basic   # every task export:basic needs (1,694 on the demo)',
       ]),
     )
     .action(async (targets: string[], options, command: Command) => {
