@@ -19,7 +19,8 @@ import { GroupCommitter } from '../committer.js';
 import { fileSystemFix, InputChangedError, InvalidResultError, MissingInputError, PipelineError } from '../errors.js';
 import type { PlannedAction } from '../events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile } from '../file-state.js';
-import { canonicalJson, keyedCodeVersion, summarizeChanges, type Change } from '../fingerprint.js';
+import { keyedCodeVersion, summarizeChanges, type Change } from '../fingerprint.js';
+import { canonicalJson } from '../../util/json.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from '../publish.js';
 import type { Json, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from '../task.js';
 import { codecOf, encodeValue, LazyUpstream } from '../values.js';
@@ -81,10 +82,11 @@ export class DryExecutor implements Executor {
     this.host.plan(i, 'run', changes, reason);
   }
   outputDiffers(i: number, record: TaskRecord, rel: string, p: number | undefined): boolean {
-    // A dry run does not read published files; it only says when one is plainly gone.
-    if (p === undefined || this.c.files.stat[p] !== undefined) return false;
+    // A dry run does not read published files: a file that is gone, or whose stat no longer matches
+    // the one recorded when it was written (a hand edit), is one the real run checks and restores.
     this.c.t.digest[i] = record.output.digest;
-    this.host.plan(i, 'fresh', [], `up to date; would restore ${rel} from the cache`);
+    const why = p !== undefined && this.c.files.stat[p] === undefined ? 'is missing' : 'was changed since it was written';
+    this.host.plan(i, 'fresh', [], `up to date; ${rel} ${why}: would restore it from the cache`);
     return true;
   }
   cached(i: number, record: TaskRecord): void {
