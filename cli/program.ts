@@ -7,6 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { addSharedCacheOptions } from './shared-cache.js';
 import { createSession, LOG_LEVELS, type GlobalOptions, type Session } from './session.js';
 import { age, positiveInt, size, wholeNumber } from './units.js';
 import { toolVersion } from './version.js';
@@ -77,8 +78,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await demoCommand(session(command), options);
     });
 
-  program
-    .command('run')
+  addSharedCacheOptions(program.command('run'), 'run')
     .summary('build the targets (default: everything) and what they need, skipping what is fresh')
     .description(
       'Builds the targets (default: every task) and the stale upstream they need. A task re-runs only when ' +
@@ -113,8 +113,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await runCommand(session(command), targets, options);
     });
 
-  program
-    .command('status')
+  addSharedCacheOptions(program.command('status'), 'read')
     .summary('which tasks are fresh and which are stale, and why')
     .description(
       'Lists every task (or the targets and their upstream) as fresh or stale with the reason, from the same ' +
@@ -131,8 +130,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await statusCommand(session(command), targets, options);
     });
 
-  program
-    .command('explain')
+  addSharedCacheOptions(program.command('explain'), 'read')
     .summary('why a task would re-run, field by field')
     .description(
       'Compares what a task\'s stored result was built from with the current state, field by field: each ' +

@@ -13,10 +13,11 @@ import { openProject } from './project.js';
 import { createRunReporter } from './run-reporter.js';
 import { renderRunSummary } from './run-summary.js';
 import { createSessionLogger, type Session } from './session.js';
+import type { SharedCacheFlags } from './shared-cache.js';
 import { renderTaskTable } from './task-table.js';
 
 /** The options of `run` (and `demo`). */
-export interface RunFlags {
+export interface RunFlags extends SharedCacheFlags {
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -38,7 +39,11 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
   const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
   const reporter = createRunReporter(logger, progress);
-  const engine = await openProject(session, config, { jobs: flags.jobs, onEvent: (event) => reporter.onEvent(event) });
+  const engine = await openProject(session, config, {
+    jobs: flags.jobs,
+    onEvent: (event) => reporter.onEvent(event),
+    shared: { mode: flags.dryRun ? 'read' : 'run', flags },
+  });
   const trap = trapInterrupt(() => terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'));
   try {
     if (flags.dryRun) {
