@@ -37,6 +37,8 @@ export interface OpenOptions {
   withoutGraph?: boolean;
   /** Use the shared cache if one is configured (cli/shared-cache.ts): `run` writes through, `read` only looks. */
   shared?: { mode: SharedCacheMode; flags?: SharedCacheFlags };
+  /** Changes the task definitions before discovery (`run --queue` sends partition tasks to workers). */
+  wrapDefinition?: (definition: PipelineDefinition) => PipelineDefinition;
 }
 
 const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
@@ -50,7 +52,7 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     ? await (await import('../cache/shared/open.js')).openSharedStore(config.cacheDir, { ...shared, onWarning: (message) => onEvent({ type: 'warning', message }) })
     : undefined;
   const engine = await openEngine({
-    definition: options.withoutGraph ? EMPTY_DEFINITION : defineDataset(config),
+    definition: options.withoutGraph ? EMPTY_DEFINITION : (options.wrapDefinition ?? ((d) => d))(defineDataset(config)),
     cacheDir: config.cacheDir,
     outDir: config.outDir,
     jobs: options.jobs ?? config.jobs,

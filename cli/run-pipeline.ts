@@ -18,6 +18,8 @@ import { renderTaskTable } from './task-table.js';
 
 /** The options of `run` (and `demo`). */
 export interface RunFlags extends SharedCacheFlags {
+  /** `--queue URL`: partition tasks go to workers (`mdpipe worker`). */
+  queue?: string;
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -39,12 +41,21 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
   const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
   const reporter = createRunReporter(logger, progress);
+  const queue = flags.queue && !flags.dryRun ? await import('./commands/worker.js') : undefined;
+  const remote = queue && (await queue.openQueue(flags.queue!, (message) => reporter.onEvent({ type: 'warning', message })));
   const engine = await openProject(session, config, {
-    jobs: flags.jobs,
+    jobs: remote ? Math.max(flags.jobs ?? config.jobs ?? 0, queue.QUEUE_JOBS) : flags.jobs,
+    wrapDefinition: remote ? (definition) => remote.wrap(definition) : undefined,
     onEvent: (event) => reporter.onEvent(event),
     shared: { mode: flags.dryRun ? 'read' : 'run', flags },
+  }).catch(async (error: unknown) => {
+    await remote?.close();
+    throw error;
   });
-  const trap = trapInterrupt(() => terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'));
+  const trap = trapInterrupt(() => {
+    terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n');
+    if (remote) void remote.cancel();
+  });
   try {
     if (flags.dryRun) {
       const plan = await engine.dryRun({ targets, force: flags.force });
@@ -64,7 +75,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     }
     reporter.stop();
     const s = result.summary;
-    if (flags.json) terminal.out(`${JSON.stringify(s)}\n`);
+    if (flags.json) terminal.out(`${JSON.stringify(remote ? queue.withWorkers(s, remote) : s)}\n`);
     else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
     if (result.interrupted) {
       const finished = s.executed + s.cached + s.failed;
@@ -76,6 +87,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     reporter.stop();
     trap.dispose();
     await engine.close();
+    await remote?.close();
   }
 }
 

@@ -1,0 +1,129 @@
+/**
+ * `mdpipe run --queue` and `mdpipe worker` on a real redis-server with a password: two worker processes
+ * build a small project byte-identical to a local build, `run --json` names each parse task's worker, a
+ * job from another mdpipe version is refused with a clear error, SIGTERM stops a worker cleanly, and a
+ * coordinator with no worker says so, then removes its queued jobs on Ctrl-C.
+ * The full-size collections and a worker SIGKILLed mid-run are in queue.slow.test.ts (`npm run test:faults`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import type { RunSummary, TaskSummary } from '../../pipeline/events.js';
+import { toolVersion } from '../../cli/version.js';
+import { QUEUE_NAME, type JobData } from '../../remote/protocol.js';
+import { connectionOptions } from '../../remote/connection.js';
+import { parseRedisUrl } from '../../cache/shared/redis-url.js';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe, type Spawned } from '../cli/support.js';
+
+export type RemoteSummary = Omit<RunSummary, 'tasks'> & { tasks: (TaskSummary & { worker?: string })[] };
+
+export function outputsOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of fs.readdirSync(path.join(dir, 'out'))) {
+    for (const name of fs.readdirSync(path.join(dir, 'out', c))) out[`${c}/${name}`] = fs.readFileSync(path.join(dir, 'out', c, name)).toString('base64');
+  }
+  return out;
+}
+
+describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
+  let server: RedisServer;
+  let project: string;
+  const workers: Spawned[] = [];
+  const startWorker = async (): Promise<Spawned> => {
+    const worker = spawnMdpipe(['worker', '--queue', server.url()], { cwd: project });
+    workers.push(worker);
+    await worker.waitForStderr(/takes jobs from/);
+    return worker;
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    project = await smallProject('queue');
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.done));
+    await server?.stop();
+    if (project) fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  test('two workers build the project byte-identical to a local build; --json names the worker of each parse task', async () => {
+    expectExit(await mdpipe(['run', '--json'], { cwd: project }), 0);
+    const local = outputsOf(project);
+    fs.rmSync(path.join(project, 'out'), { recursive: true });
+    fs.rmSync(path.join(project, '.mdpipe'), { recursive: true });
+
+    const [w1, w2] = [await startWorker(), await startWorker()];
+    const ran = await mdpipe(['run', '--json', '--queue', server.url()], { cwd: project });
+    expectExit(ran, 0);
+    const summary = parseJson<RemoteSummary>(ran);
+    expect(summary).toMatchObject({ ok: true, executed: SMALL_PROJECT_TASKS, failed: 0 });
+    const parses = summary.tasks.filter((t) => t.id.startsWith('parse:'));
+    expect(parses).toHaveLength(36);
+    for (const t of parses) expect(t.worker).toMatch(/^.+:\d+$/);
+    for (const t of summary.tasks.filter((t) => !t.id.startsWith('parse:'))) expect(t.worker).toBeUndefined();
+    const names = new Set(parses.map((t) => t.worker));
+    for (const name of names) expect([w1.child.pid, w2.child.pid].map(String)).toContain(name!.split(':').pop());
+    expect(outputsOf(project)).toEqual(local);
+    for (const out of [ran.stdout, ran.stderr, w1.output.stderr, w2.output.stderr]) expect(out).not.toContain(server.password);
+  });
+
+  test('a job from another mdpipe version is refused with a clear error, not run', async () => {
+    const connection = connectionOptions(parseRedisUrl(server.url(), 'test'));
+    const queue = new Queue<JobData>(QUEUE_NAME, { connection });
+    const events = new QueueEvents(QUEUE_NAME, { connection });
+    try {
+      await events.waitUntilReady();
+      const folder = fs.realpathSync(project);
+      const job = await queue.add('batch', {
+        runId: 'test-other-version',
+        toolVersion: '99.0.0',
+        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: '2', params: { bs: 16, width: 2, data: '10' }, folder }],
+      });
+      await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(`this worker runs mdpipe ${toolVersion()} and the job comes from mdpipe 99.0.0`);
+      const job2 = await queue.add('batch', {
+        runId: 'test-other-code',
+        toolVersion: toolVersion(),
+        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: '1', params: { bs: 16, width: 2, data: '10' }, folder }],
+      });
+      await expect(job2.waitUntilFinished(events, 20_000)).rejects.toThrow(/parse code is version 2 and the job's is 1/);
+      // Refused at once: an UnrecoverableError is not retried.
+      expect((await queue.getJob(job2.id!))?.attemptsMade).toBe(1);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+  });
+
+  test('SIGTERM stops a worker cleanly (exit 0, says so)', async () => {
+    const worker = workers[0];
+    worker.child.kill('SIGTERM');
+    const ended = await worker.done;
+    expect(ended.code).toBe(0);
+    expect(ended.stderr).toContain('SIGTERM: finishing running jobs');
+    expect(ended.stderr).toMatch(/worker .+ stopped/);
+  });
+
+  test('no worker: the coordinator says so within seconds; Ctrl-C removes its queued jobs', async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.done));
+    fs.rmSync(path.join(project, '.mdpipe'), { recursive: true });
+    const started = Date.now();
+    const run = spawnMdpipe(['run', '--queue', server.url(), '--no-progress'], { cwd: project });
+    await run.waitForStderr(/no worker is taking jobs from queue/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.output.stderr).toContain(`127.0.0.1:${server.port}`);
+    expect(run.output.stderr).not.toContain(server.password);
+    const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(parseRedisUrl(server.url(), 'test')) });
+    try {
+      expect(await queue.getWaitingCount()).toBeGreaterThan(0);
+      run.child.kill('SIGINT');
+      const ended = await run.done;
+      expect(ended.code).toBe(130);
+      expect(await queue.getWaitingCount()).toBe(0);
+    } finally {
+      await queue.close();
+    }
+  });
+});
