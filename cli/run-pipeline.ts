@@ -87,6 +87,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     reporter.stop();
     trap.dispose();
     await engine.close();
+    if (remote && globals.debug) terminal.err(`queue ${remote.url.display}: ${JSON.stringify(remote.stats)}\n`);
     await remote?.close();
   }
 }

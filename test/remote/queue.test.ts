@@ -8,23 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import type { RunSummary, TaskSummary } from '../../pipeline/events.js';
 import { toolVersion } from '../../cli/version.js';
 import { QUEUE_NAME, type JobData } from '../../remote/protocol.js';
 import { connectionOptions } from '../../remote/connection.js';
 import { parseRedisUrl } from '../../cache/shared/redis-url.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe, type Spawned } from '../cli/support.js';
-
-export type RemoteSummary = Omit<RunSummary, 'tasks'> & { tasks: (TaskSummary & { worker?: string })[] };
-
-export function outputsOf(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of fs.readdirSync(path.join(dir, 'out'))) {
-    for (const name of fs.readdirSync(path.join(dir, 'out', c))) out[`${c}/${name}`] = fs.readFileSync(path.join(dir, 'out', c, name)).toString('base64');
-  }
-  return out;
-}
+import { outputsOf, type RemoteSummary } from './support.js';
 
 describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
   let server: RedisServer;
@@ -67,6 +57,28 @@ describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
     for (const name of names) expect([w1.child.pid, w2.child.pid].map(String)).toContain(name!.split(':').pop());
     expect(outputsOf(project)).toEqual(local);
     for (const out of [ran.stdout, ran.stderr, w1.output.stderr, w2.output.stderr]) expect(out).not.toContain(server.password);
+  });
+
+  test('a worker that read other bytes than the coordinator hashed fails the task; nothing is returned', async () => {
+    const { RemoteExecutor } = await import('../../remote/coordinator.js');
+    const { loadConfig } = await import('../../config/load.js');
+    const { defineDataset } = await import('../../tasks/index.js');
+    const executor = await RemoteExecutor.open({ url: server.url(), source: 'test', toolVersion: toolVersion(), onWarning: () => {} });
+    try {
+      const definition = executor.wrap(defineDataset(loadConfig({ cwd: project })));
+      const task = definition.partitioned[0].partition('different_knobs_subset_10/bs_16/normal/ResNet18_w2/metrics');
+      if ('skip' in task) throw new Error(task.skip);
+      const files = new Map(task.files.map((f) => [f.name, fs.existsSync(f.path) ? fs.readFileSync(f.path) : null]));
+      const run = (): Promise<unknown> =>
+        Promise.resolve(task.run({ id: task.id, params: task.params, files, upstream: new Map(), signal: new AbortController().signal, note: () => {} }));
+      // Same bytes: the worker's value comes back.
+      await expect(run()).resolves.toHaveProperty('value.coords', { bs: 16, width: 2, data: '10' });
+      // The coordinator hashed other bytes than the worker read (a file changed, another file system).
+      files.set(task.files[0].name, Buffer.from('tampered'));
+      await expect(run()).rejects.toThrow(new RegExp(`read ${task.files[0].path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} as [0-9a-f]{64} but this machine hashed [0-9a-f]{64}; nothing was stored`));
+    } finally {
+      await executor.close();
+    }
   });
 
   test('a job from another mdpipe version is refused with a clear error, not run', async () => {
