@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { RunSummary } from '../../pipeline/events.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectExit, mdpipe, parseJson, spawnMdpipe, tempDir, type Spawned } from '../cli/support.js';
-import { outputsOf, type RemoteSummary } from './support.js';
+import { outputsOf, startWorkerProcess, type RemoteSummary } from './support.js';
 
 const FULL_TASKS = 2 * (1690 + 4);
 
@@ -17,12 +17,7 @@ describeWithRedis('run --queue at full size (real redis-server)', () => {
   let project: string;
   let local: Record<string, string>;
   const workers: Spawned[] = [];
-  const startWorker = async (): Promise<Spawned> => {
-    const worker = spawnMdpipe(['worker', '--queue', server.url()], { cwd: project });
-    workers.push(worker);
-    await worker.waitForStderr(/takes jobs from/);
-    return worker;
-  };
+  const startWorker = (): Promise<Spawned> => startWorkerProcess(server.url(), project, workers);
   const reset = (): void => {
     fs.rmSync(path.join(project, 'out'), { recursive: true, force: true });
     fs.rmSync(path.join(project, '.mdpipe'), { recursive: true, force: true });

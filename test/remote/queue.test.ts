@@ -14,18 +14,13 @@ import { connectionOptions } from '../../remote/connection.js';
 import { parseRedisUrl } from '../../cache/shared/redis-url.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe, type Spawned } from '../cli/support.js';
-import { outputsOf, type RemoteSummary } from './support.js';
+import { outputsOf, startWorkerProcess, type RemoteSummary } from './support.js';
 
 describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
   let server: RedisServer;
   let project: string;
   const workers: Spawned[] = [];
-  const startWorker = async (): Promise<Spawned> => {
-    const worker = spawnMdpipe(['worker', '--queue', server.url()], { cwd: project });
-    workers.push(worker);
-    await worker.waitForStderr(/takes jobs from/);
-    return worker;
-  };
+  const startWorker = (): Promise<Spawned> => startWorkerProcess(server.url(), project, workers);
 
   beforeAll(async () => {
     server = await startRedisServer();

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunSummary, TaskSummary } from '../../pipeline/events.js';
+import { spawnMdpipe, type Spawned } from '../cli/support.js';
 
 export type RemoteSummary = Omit<RunSummary, 'tasks'> & { tasks: (TaskSummary & { worker?: string })[] };
 
@@ -12,4 +13,12 @@ export function outputsOf(dir: string): Record<string, string> {
     for (const name of fs.readdirSync(path.join(dir, 'out', c))) out[`${c}/${name}`] = fs.readFileSync(path.join(dir, 'out', c, name)).toString('base64');
   }
   return out;
+}
+
+/** Starts `mdpipe worker --queue URL` in `cwd`, adds it to `workers` (for the test to kill), waits until it listens. */
+export async function startWorkerProcess(url: string, cwd: string, workers: Spawned[]): Promise<Spawned> {
+  const worker = spawnMdpipe(['worker', '--queue', url], { cwd });
+  workers.push(worker);
+  await worker.waitForStderr(/takes jobs from/);
+  return worker;
 }
