@@ -76,4 +76,24 @@ describeWithRedis('run --queue at full size (real redis-server)', () => {
     expect(ranBy(survivorName)).toBeGreaterThan(0);
     process.stderr.write(`worker SIGKILLed mid-run: the run took ${Date.now() - started} ms; the survivor ran ${ranBy(survivorName)} tasks\n`);
   }, 300_000);
+
+  test('SIGTERM mid-run: the worker finishes the job it holds, exits 0, and the other worker does the rest', async () => {
+    reset();
+    const [stopping, other] = await Promise.all([startWorker(), startWorker()]);
+    const run = spawnMdpipe(['run', '--json', '--queue', server.url(), '--no-progress'], { cwd: project });
+    await stopping.waitForStderr(/job \S+: \d+ tasks/);
+    stopping.child.kill('SIGTERM');
+    const stopped = await stopping.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toMatch(/worker .+ stopped/);
+    const ended = await run.done;
+    expectExit(ended, 0);
+    const summary = parseJson<RemoteSummary>(ended);
+    expect(summary).toMatchObject({ ok: true, executed: FULL_TASKS, failed: 0 });
+    expect(outputsOf(project)).toEqual(local);
+    // Every job the stopping worker logged as done is in the summary under its name: none was lost or redone.
+    const logged = [...stopped.stderr.matchAll(/job \S+: (\d+) tasks/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(summary.tasks.filter((t) => t.worker?.endsWith(`:${stopping.child.pid}`)).length).toBe(logged);
+    expect(summary.tasks.filter((t) => t.worker?.endsWith(`:${other.child.pid}`)).length).toBe(2 * 1690 - logged);
+  }, 300_000);
 });
