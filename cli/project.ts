@@ -4,7 +4,7 @@
  * should not pay).
  */
 import type { ResolvedConfig } from '../config/load.js';
-import type { Engine, EngineListener, PipelineDefinition } from '../pipeline/index.js';
+import type { Engine, EngineListener, EngineOptions, PipelineDefinition } from '../pipeline/index.js';
 import { loadConfig } from '../config/load.js';
 import { openEngine } from '../pipeline/index.js';
 import { defineDataset } from '../tasks/index.js';
@@ -39,6 +39,8 @@ export interface OpenOptions {
   shared?: { mode: SharedCacheMode; flags?: SharedCacheFlags };
   /** Changes the task definitions before discovery (`run --queue` sends partition tasks to workers). */
   wrapDefinition?: (definition: PipelineDefinition) => PipelineDefinition;
+  /** What a long-lived caller (`watch`) sets itself: a wrapped definition, its own store, the lock it holds. */
+  engine?: Partial<Pick<EngineOptions, 'definition' | 'store' | 'heldLock'>>;
 }
 
 const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
@@ -60,6 +62,7 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     toolVersion: toolVersion(),
     lock: { command: session.command },
     store: opened?.store,
+    ...options.engine,
   }).catch(async (error: unknown) => {
     await opened?.store.close();
     throw error;
