@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { LOG_FORMATS } from './logger.js';
+import { addSharedCacheOptions } from './shared-cache.js';
 import { createSession, LOG_LEVELS, type GlobalOptions, type Session } from './session.js';
 import { age, positiveInt, size, wholeNumber } from './units.js';
 import { toolVersion } from './version.js';
@@ -82,8 +83,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await demoCommand(session(command), options);
     });
 
-  program
-    .command('run')
+  addSharedCacheOptions(program.command('run'), 'run')
     .summary('build the targets (default: everything) and what they need, skipping what is fresh')
     .description(
       'Builds the targets (default: every task) and the stale upstream they need. A task re-runs only when ' +
@@ -100,6 +100,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .option('-j, --jobs <n>', 'tasks run at once (default: "jobs" in the config, else the number of cores)', positiveInt)
     .option('--wait', 'if another run holds the cache lock, wait for it instead of failing with exit code 1')
     .option('--no-progress', 'no progress bar (a progress line every 2 s instead)')
+    .option('--queue <url>', 'send checkpoint (parse) tasks, in batches, to workers on this Redis (`mdpipe worker --queue URL`); the rest runs here')
     .addHelpText(
       'after',
       examples([
@@ -150,8 +151,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await watchCommand(session(command), targets, options);
     });
 
-  program
-    .command('status')
+  addSharedCacheOptions(program.command('status'), 'read')
     .summary('which tasks are fresh and which are stale, and why')
     .description(
       'Lists every task (or the targets and their upstream) as fresh or stale with the reason, from the same ' +
@@ -168,8 +168,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await statusCommand(session(command), targets, options);
     });
 
-  program
-    .command('explain')
+  addSharedCacheOptions(program.command('explain'), 'read')
     .summary('why a task would re-run, field by field')
     .description(
       'Compares what a task\'s stored result was built from with the current state, field by field: each ' +
@@ -210,6 +209,24 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .action(async (targets: string[], options, command: Command) => {
       const { graphCommand } = await import('./commands/graph.js');
       state.code = await graphCommand(session(command), targets, options);
+    });
+
+  program
+    .command('worker')
+    .summary('run checkpoint tasks for `mdpipe run --queue` (BullMQ on Redis)')
+    .description(
+      'Takes batches of checkpoint (parse) tasks from the queue on Redis and runs them for coordinators ' +
+        '(`mdpipe run --queue URL`). Needs no configuration: each job names its folders, which must be at the ' +
+        'same absolute paths here (a shared file system). Refuses jobs from another mdpipe or code version. ' +
+        'SIGTERM or Ctrl-C stops it after its running jobs; a worker killed outright has its jobs re-queued to ' +
+        'other workers within about 15 s.',
+    )
+    .requiredOption('--queue <url>', 'the Redis holding the queue: redis://[:password@]host:port[/db] or rediss://…')
+    .option('--concurrency <n>', 'jobs run at once (each a batch of up to 32 tasks); one per core is the useful most', positiveInt, 1)
+    .addHelpText('after', examples(['mdpipe worker --queue redis://:secret@queue.example:6379/0 --concurrency 2', 'mdpipe run --queue redis://:secret@queue.example:6379/0 --json   # on the coordinator']))
+    .action(async (options, command: Command) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      state.code = await workerCommand(session(command), options);
     });
 
   program

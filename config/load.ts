@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   outDir: string;
   cacheDir: string;
   jobs?: number;
+  /** A shared cache URL (`sharedCache`); the CLI lets `--shared-cache` and MDPIPE_SHARED_CACHE override it. */
+  sharedCache?: string;
   collections: Collection[];
   /**
    * Collections of the built-in default whose raw folder is absent: left out, so a folder holding only
@@ -124,6 +126,7 @@ export function resolveConfig(config: ConfigFile, file: string | null, baseDir: 
     outDir: path.resolve(baseDir, config.outDir ?? 'out'),
     cacheDir: path.resolve(baseDir, config.cacheDir ?? '.mdpipe'),
     jobs: config.jobs,
+    sharedCache: config.sharedCache,
     collections,
   };
 }

@@ -38,6 +38,8 @@ export const configFileSchema = z.strictObject({
   cacheDir: z.string().min(1).optional(),
   /** Concurrent tasks; default: the number of cores. */
   jobs: z.number().int().positive().optional(),
+  /** A shared cache on Redis (`redis://[:password@]host:port[/db]`); prefer MDPIPE_SHARED_CACHE for a password. */
+  sharedCache: z.string().min(1).optional(),
   collections: z.record(z.string(), z.unknown()),
 });
 
