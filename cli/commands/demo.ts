@@ -13,7 +13,7 @@ import { displayPath, plural } from '../format.js';
 import { loadProjectConfig } from '../project.js';
 import { runPipeline, type RunFlags } from '../run-pipeline.js';
 import type { Session } from '../session.js';
-import { writeConfigEntry, writeSyntheticTree } from './synth.js';
+import { noiseOf, writeConfigEntry, writeSyntheticTree } from './synth.js';
 
 export interface DemoFlags extends RunFlags {
   /** Where the demo tree, its configuration, outputs and cache go (default `demo`). */
@@ -53,6 +53,7 @@ export async function demoCommand(session: Session, flags: DemoFlags): Promise<n
           raw: `raw/${collection}`,
           layout: collection === 'noisy' ? NOISY_LAYOUT : DEFAULT_LAYOUT,
           axes: { bs: [...written.axes.bs], width: [...written.axes.width], data: [...written.axes.data] },
+          ...noiseOf(collection),
         },
       });
     }
