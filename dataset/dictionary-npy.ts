@@ -21,7 +21,11 @@ import { OPERATIONS } from './rfi.js';
 
 type PyMap = Map<PyKey, PickleInput>;
 
-const float = (x: number): PyFloat => new PyFloat(x);
+/**
+ * A Python float: the writer writes a non-integral number (and NaN) as a float anyway, so only integral
+ * ones are wrapped (wrapping all ~170,000 numbers of a collection measured ~2x the time of this).
+ */
+const float = (x: number): PyFloat | number => (Number.isInteger(x) || Object.is(x, -0) ? new PyFloat(x) : x);
 
 /** One entry as the pickle writer's input, fields in the published order. */
 export function entryToPython(e: DictionaryEntry): PyMap {
