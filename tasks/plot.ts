@@ -10,6 +10,8 @@ import type { GridOutput } from './grid.js';
 import { taskId } from './ids.js';
 import { lazy } from './lazy.js';
 
+export { PLOT_NAMES } from '../dataset/plots/heatmaps.js';
+
 const plotting = lazy(async () => {
   const [heatmaps, render] = await Promise.all([import('../dataset/plots/heatmaps.js'), import('../dataset/plots/render.js')]);
   return { ...heatmaps, ...render };
