@@ -17,12 +17,19 @@ export const GRAPH_FILE = 'graph.svg';
 
 interface Report {
   axes: { bs: number[]; width: number[]; data: string[] };
-  configurations: { expected: number; found: number; missing: { bs: number; width: number; data: string }[] };
+  /** `missing`: partition names of the configurations with no checkpoint folder (`bs256-w32-d05`). */
+  configurations: { expected: number; found: number; missing: string[] };
   warnings: string[];
 }
 
 const OUTPUT_FILES = ['dataframe.csv', 'dictionary.npy', 'dictionary.json', 'grid.npz', 'report.json'];
 const MISSING_SHOWN = 40;
+
+/** `bs256-w32-d05` as `bs 256, width 32, data 05` (anything else as it is). */
+function describeMissing(name: string): string {
+  const m = /^bs(\d+)-w(\d+)-d(\d+)$/.exec(name);
+  return m ? `bs ${m[1]}, width ${m[2]}, data ${m[3]}` : name;
+}
 
 function readReport(dir: string): Report | undefined {
   try {
@@ -41,7 +48,7 @@ function collectionSection(outDir: string, name: string, plotNames: readonly str
   let coverage = '<p>no report.json yet: the collection has not been exported.</p>';
   if (report) {
     const c = report.configurations;
-    const missing = c.missing.slice(0, MISSING_SHOWN).map((m) => `<li>bs ${m.bs}, width ${m.width}, data ${e(m.data)}</li>`).join('');
+    const missing = c.missing.slice(0, MISSING_SHOWN).map((m) => `<li>${e(describeMissing(m))}</li>`).join('');
     coverage =
       `<p>${c.found} of ${c.expected} configurations on the grid (bs ${report.axes.bs.length} &times; width ${report.axes.width.length} &times; data ${report.axes.data.length}) have a checkpoint` +
       (c.missing.length === 0 ? ': none missing.</p>' : `; missing (rows NaN):</p><ul class="missing">${missing}${c.missing.length > MISSING_SHOWN ? `<li>and ${c.missing.length - MISSING_SHOWN} more (report.json lists all)</li>` : ''}</ul>`) +
