@@ -17,8 +17,8 @@ const plotting = lazy(async () => {
   return { ...heatmaps, ...render };
 });
 
-/** Bump when what a plot shows or how it is drawn changes (the rendering libraries are pinned in package.json). */
-export const PLOT_CODE_VERSION = '1';
+/** Bump when what a plot shows or how it is drawn changes (the rendering libraries are pinned in package.json). 2: wider columns. */
+export const PLOT_CODE_VERSION = '2';
 
 export function plotTask(collection: string, options: { always: boolean }): TaskDeclaration {
   const [gridId, labelId] = (['grid', 'label'] as const).map((k) => taskId(k, collection));

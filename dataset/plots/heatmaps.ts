@@ -74,7 +74,8 @@ function heatmap(title: string, axes: Axes, values: Cell[], color: Record<string
     facet: { field: 'data', type: 'ordinal', sort: axes.data.map(dataTitle), title: null },
     columns: panels,
     spec: {
-      width: 12 * axes.width.length + 20,
+      // 16 units per width column: at 12 the three-digit ticks ("91", "128") ran into each other.
+      width: 16 * axes.width.length + 20,
       height: 12 * axes.bs.length + 20,
       layer: [
         {
