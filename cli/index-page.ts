@@ -14,6 +14,8 @@ import type { LastRun } from './last-run.js';
 
 export const INDEX_FILE = 'index.html';
 export const GRAPH_FILE = 'graph.svg';
+/** The DOT graph.svg was drawn from (so an unchanged graph is not drawn again). */
+export const GRAPH_DOT_FILE = 'graph.dot';
 
 interface Report {
   axes: { bs: number[]; width: number[]; data: string[] };

@@ -57,8 +57,14 @@ export async function drawGraph(
   options: { full?: boolean; maxNodes?: number; targets?: string[] },
   statuses: ReadonlyMap<string, NodeStatus> | undefined,
 ): Promise<string> {
-  const { colourDot, dotToSvg, svgToHtml } = await import('../graph-picture.js');
-  const dot = engine.renderGraph('dot', options);
-  const svg = await dotToSvg(statuses ? colourDot(dot, statuses, foldedId) : dot);
+  const { dotToSvg, svgToHtml } = await import('../graph-picture.js');
+  const svg = await dotToSvg(await statusDot(engine, options, statuses));
   return format === 'svg' ? svg : svgToHtml(svg, 'mdpipe task graph');
+}
+
+/** The DOT that `drawGraph` lays out: the engine's, with the status colours when given. */
+export async function statusDot(engine: Engine, options: { full?: boolean; maxNodes?: number; targets?: string[] }, statuses: ReadonlyMap<string, NodeStatus> | undefined): Promise<string> {
+  const { colourDot } = await import('../graph-picture.js');
+  const dot = engine.renderGraph('dot', options);
+  return statuses ? colourDot(dot, statuses, foldedId) : dot;
 }
