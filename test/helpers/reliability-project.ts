@@ -26,7 +26,7 @@ export const BIN = join(ROOT, 'bin', 'mdpipe.js');
 export const COLLECTIONS = ['basic', 'noisy'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 export const LAYOUTS: Record<Collection, string> = { basic: DEFAULT_LAYOUT, noisy: NOISY_LAYOUT };
-export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
+export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 /** The non-partition tasks of a collection, in pipeline order. */
 export const COLLECTION_TASKS = ['grid', 'rfi', 'label', 'export'] as const;
 
