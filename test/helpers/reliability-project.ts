@@ -11,7 +11,7 @@ import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtemp
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INDEX_FILE } from '../../cli/index-page.js';
+import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE } from '../../cli/index-page.js';
 import { LAST_RUN_FILE } from '../../cli/last-run.js';
 import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
 import type { Axes } from '../../dataset/grid.js';
@@ -207,8 +207,8 @@ export function snapshot(dir: string): Map<string, Buffer> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
-      // The pages that describe the last run (its time, its counts) differ between any two runs by design;
-      // everything built (every collection's files, graph.svg) is compared.
+      // The CLI's pages about the last run (index.html, last-run.json, and graph.svg/.dot coloured by that
+      // run's outcomes) differ between runs by design; every collection's built files are compared.
       else if (d === dir && RUN_RECORDS.includes(entry.name)) continue;
       else files.push([relative(dir, path), readFileSync(path)]);
     }
@@ -217,7 +217,7 @@ export function snapshot(dir: string): Map<string, Buffer> {
   return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const RUN_RECORDS = [INDEX_FILE, LAST_RUN_FILE];
+const RUN_RECORDS = [INDEX_FILE, LAST_RUN_FILE, GRAPH_FILE, GRAPH_DOT_FILE];
 
 /** Total bytes of a snapshot. */
 export function snapshotBytes(files: Map<string, Buffer>): number {
