@@ -8,9 +8,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readNpz } from '../formats/npz.js';
-import { readPickle } from '../formats/pickle/reader.js';
-import { readNpyObject } from '../formats/npy.js';
+import { readNpyObject, readNpz, readPickle } from '../formats/index.js';
 
 const DEFAULT_FOLDER = '../shared/reference/raw-sample/different_knobs_subset_10/bs_364/lr_decay/ResNet18_w45/metrics';
 const folder = resolve(process.argv[2] ?? DEFAULT_FOLDER);

@@ -15,7 +15,7 @@
 // module (Node 22's module.enableCompileCache is not available). One file rather than ESM chunks loaded
 // as each verb needs them: with the cache, loading all of it costs `--help` no more than the chunks did.
 //
-// Kept external (loaded from node_modules at run time): better-sqlite3 (a native addon), and what our
+// Kept external (loaded from node_modules at run time): better-sqlite3 and @parcel/watcher (native addons), and what our
 // code loads through createRequire when needed (pino and pino-pretty for log lines, cli-progress for a
 // bar, graphology for `graph`), which esbuild does not see.
 import { spawnSync } from 'node:child_process';
@@ -53,7 +53,7 @@ const { outputFiles } = await build({
   target: 'node20',
   // The plotting and graph-drawing libraries too: ESM with top-level await (vega), a native addon
   // (resvg), a large wasm (graphviz); loaded by dynamic import only by `plot` tasks and `graph --format svg`.
-  external: ['better-sqlite3', 'vega', 'vega-lite', '@resvg/resvg-js', '@hpcc-js/wasm-graphviz'],
+  external: ['better-sqlite3', '@parcel/watcher', 'vega', 'vega-lite', '@resvg/resvg-js', '@hpcc-js/wasm-graphviz'],
   // Our modules find package.json and load packages through createRequire relative to import.meta.url;
   // in the bundle that is the bundle's own URL (dist/bundle/ sits where dist/cli/ did, two levels down).
   define: { 'import.meta.url': '__mdpipeModuleUrl' },

@@ -4,7 +4,7 @@
  *
  * The record is data the store keeps; it is computed in `pipeline/fingerprint.ts`.
  */
-import type { Json } from '../pipeline/task.js';
+import type { Json } from '../util/json.js';
 import type { Digest } from './digest.js';
 
 /**

@@ -3,7 +3,7 @@
  * `demo/out/basic` (relative to the working directory when that is shorter).
  */
 import path from 'node:path';
-import { countText } from '../pipeline/count-text.js';
+import { countText } from '../util/count-text.js';
 
 /** An integer with thousands separators: 1,690. */
 export const count = countText;
@@ -42,4 +42,28 @@ export function displayPath(p: string, cwd = process.cwd()): string {
 /** JSON with two-space indentation, arrays of plain values kept on one line (axes read better that way). */
 export function compactJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(', ')}]`);
+}
+
+/**
+ * Order for names with numbers in them: digit runs compare as numbers, so `bs16` < `bs128` < `bs1024`
+ * (plain string order puts bs1024 first). Written out: `Intl.Collator`'s numeric mode loads ICU's locale
+ * data on first use (26-37 ms, see util/count-text.ts) for what is a few lines here.
+ */
+export function byNumbers(a: string, b: string): number {
+  const x = a.match(/\d+|\D+/g) ?? [];
+  const y = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] === y[i]) continue;
+    const dx = /^\d/.test(x[i]);
+    const dy = /^\d/.test(y[i]);
+    if (dx && dy) return Number(x[i]) - Number(y[i]) || x[i].length - y[i].length;
+    return x[i] < y[i] ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** Up to `shown` names, then `(+K more)`: `a, b, c (+7 more)`. */
+export function foldedList(names: readonly string[], shown = 5): string {
+  const head = names.slice(0, shown).join(', ');
+  return names.length > shown ? `${head} (+${count(names.length - shown)} more)` : head;
 }

@@ -1,7 +1,9 @@
 /**
  * Ctrl-C. The first SIGINT aborts the operation through its AbortSignal (the engine stops starting
  * tasks, lets running ones finish and commits them; synth stops between folders); the second exits at
- * once with 130.
+ * once with 130. A second SIGINT within 200 ms of the first is the same interrupt delivered twice
+ * (`timeout -s INT`, or a shell, signals the process and its group: two signals a millisecond apart),
+ * not a person pressing Ctrl-C again.
  */
 import { EXIT } from './exit-codes.js';
 
@@ -13,13 +15,23 @@ export interface InterruptTrap {
   dispose(): void;
 }
 
+/**
+ * Signals closer together than this count as one interrupt. MDPIPE_SAME_INTERRUPT_MS overrides it: the
+ * fault tests press twice within a few milliseconds (a run that is stopping ends in ~50 ms) and set 0.
+ */
+const fromEnv = Number(process.env.MDPIPE_SAME_INTERRUPT_MS);
+export const SAME_INTERRUPT_MS = process.env.MDPIPE_SAME_INTERRUPT_MS !== undefined && fromEnv >= 0 ? fromEnv : 200;
+
 /** @param onFirst called on the first Ctrl-C (to say that the run is stopping) */
 export function trapInterrupt(onFirst: () => void): InterruptTrap {
   const controller = new AbortController();
   let presses = 0;
+  let firstAt = 0;
   const handler = (): void => {
+    if (presses === 1 && performance.now() - firstAt < SAME_INTERRUPT_MS) return;
     presses++;
     if (presses === 1) {
+      firstAt = performance.now();
       controller.abort();
       onFirst();
     } else {

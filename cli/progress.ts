@@ -74,7 +74,8 @@ class BarProgress implements Progress {
     this.#multi = new cliProgress.MultiBar(
       {
         stream: process.stderr,
-        format: ` {bar} {value}/{total} ${this.unit} | {detail} | {duration_formatted}`,
+        // `{detail}` carries its own ` | ` separator: synth has none, and an empty `|  |` field read as broken.
+        format: ` {bar} {value}/{total} ${this.unit}{detail} | {duration_formatted}`,
         barsize: 28,
         hideCursor: true,
         clearOnComplete: true,
@@ -92,7 +93,8 @@ class BarProgress implements Progress {
     const now = performance.now();
     if (now - this.#drawnAt >= 100 || done >= this.#total) {
       this.#drawnAt = now;
-      this.#bar.update(done, { detail: text(detail) });
+      const d = text(detail);
+      this.#bar.update(done, { detail: d === '' ? '' : ` | ${d}` });
       // Draws the bar and writes the log lines queued above it.
       this.#multi.update();
     }

@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { DryRunResult, RunResult } from '../pipeline/index.js';
 import { LockedError } from '../pipeline/index.js';
 import { EXIT } from './exit-codes.js';
-import { count, plural } from './format.js';
+import { count, displayPath, plural } from './format.js';
 import { trapInterrupt } from './interrupt.js';
 import { chooseProgressMode, createProgress } from './progress.js';
 import { openProject } from './project.js';
@@ -35,10 +35,13 @@ export interface PipelineRun {
 
 export async function runPipeline(session: Session, config: ResolvedConfig, targets: string[], flags: RunFlags): Promise<PipelineRun> {
   const { terminal, globals } = session;
+  for (const { name, root } of config.notFound ?? []) {
+    terminal.err(`note: collection ${name} of the built-in configuration not found (no folder ${displayPath(root)}): building the others\n`);
+  }
   const logger = await createSessionLogger(session);
   const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
-  const reporter = createRunReporter(logger, progress);
+  const reporter = createRunReporter(logger, progress, { errorsInSummary: !flags.json });
   const engine = await openProject(session, config, { jobs: flags.jobs, onEvent: (event) => reporter.onEvent(event) });
   const trap = trapInterrupt(() => terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'));
   try {
@@ -61,7 +64,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     reporter.stop();
     await writePages(engine, config, result, terminal);
     const s = result.summary;
-    if (flags.json) terminal.out(`${JSON.stringify(s)}\n`);
+    if (flags.json) terminal.out(`${JSON.stringify(withErrors(result))}\n`);
     else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
     if (result.interrupted) {
       const finished = s.executed + s.cached + s.failed;
@@ -83,6 +86,13 @@ async function writePages(engine: Parameters<typeof writeRunPages>[0], config: R
   } catch (error) {
     terminal.err(`warning: could not write ${config.outDir}/index.html: ${(error as Error).message}\n`);
   }
+}
+
+/** The `run --json` summary, each failed task with its `error` message (the outcomes have it). */
+export function withErrors(result: RunResult): RunResult['summary'] {
+  const errors = new Map(result.outcomes.filter((o) => o.status === 'failed').map((o) => [o.id, o.error ?? 'failed (no message)']));
+  if (errors.size === 0) return result.summary;
+  return { ...result.summary, tasks: result.summary.tasks.map((t) => (errors.has(t.id) ? { ...t, error: errors.get(t.id) } : t)) };
 }
 
 /** `run --dry-run`: what would run and why, from the same planner as a real run. */

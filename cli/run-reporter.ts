@@ -5,8 +5,7 @@
  * from the cache at info. Per-task lines (executed, cached) and notes are debug and trace: a cold run has
  * thousands of them, and the summary at the end counts them (and the report lists what was missing).
  */
-import type { EngineEvent } from '../pipeline/index.js';
-import { logEvent, type EventLevels } from '../pipeline/logger.js';
+import { logEvent, type EngineEvent, type EventLevels } from '../pipeline/index.js';
 import { count } from './format.js';
 import type { Progress } from './progress.js';
 import type { SessionLogger } from './session.js';
@@ -17,16 +16,19 @@ export interface RunReporter {
   stop(): void;
 }
 
-const CLI_LEVELS: EventLevels = {
+/** `errorsInSummary`: the summary on stdout prints each failed task's error, so the log does not (once, not twice). */
+const cliLevels = (errorsInSummary: boolean): EventLevels => ({
+  failed: errorsInSummary ? 'debug' : 'error',
   skippedMatches: 'debug', // counted in the summary and listed in report.json
   taskStart: 'trace',
   executed: 'debug',
   otherTaskEnd: 'trace',
   notes: 'debug',
   runEnd: 'debug', // the summary is printed on stdout
-};
+});
 
-export function createRunReporter(logger: SessionLogger, progress: Progress): RunReporter {
+export function createRunReporter(logger: SessionLogger, progress: Progress, options: { errorsInSummary: boolean } = { errorsInSummary: true }): RunReporter {
+  const levels = cliLevels(options.errorsInSummary);
   let done = 0;
   const tally = { executed: 0, cached: 0, failed: 0, skipped: 0 };
   const detail = (): string =>
@@ -34,11 +36,12 @@ export function createRunReporter(logger: SessionLogger, progress: Progress): Ru
   return {
     onEvent(event) {
       if (event.type === 'task-end') {
-        done++;
         tally[event.status]++;
+        // Skipped tasks (after Ctrl-C, or below a failure) did not run: the bar stays where the work stopped.
+        if (event.status !== 'skipped') done++;
         progress.update(done, detail);
       }
-      logEvent(logger, event, CLI_LEVELS);
+      logEvent(logger, event, levels);
       if (event.type === 'planned') progress.start(event.total);
     },
     stop() {

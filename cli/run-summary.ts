@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import type { RunResult, TaskOutcome } from '../pipeline/index.js';
 import { EXPORT_FILES } from '../tasks/export.js';
-import { count, displayPath, duration, plural } from './format.js';
+import { byNumbers, count, displayPath, duration, foldedList, plural } from './format.js';
+import { groupOf } from './task-table.js';
 
 /** Failed tasks listed in full before "and K more". */
 export const FAILURES_SHOWN = 5;
@@ -17,17 +18,24 @@ export const FAILURES_SHOWN = 5;
 interface CoverageReport {
   configurations?: { expected?: number; found?: number };
   warnings?: string[];
+  outsideAxes?: { folder: string; reason: string }[];
 }
+
+/** Folders outside the axes named in the summary before "and K more" (report.json lists them all). */
+const OUTSIDE_SHOWN = 3;
 
 export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd = process.cwd()): string {
   const s = result.summary;
   const lines: string[] = [];
   const counts = `${count(s.executed)} executed · ${count(s.cached)} cached · ${count(s.failed)} failed · ${count(s.skipped)} skipped`;
   const time = duration(s.durationMs);
-  if (result.interrupted) lines.push(`mdpipe: interrupted after ${time}: ${counts}`);
+  const total = s.executed + s.cached + s.failed + s.skipped;
+  if (result.interrupted) lines.push(`mdpipe: interrupted after ${time}, at ${count(total - s.skipped)} of ${plural(total, 'task')}: ${counts}`);
   else if (s.failed > 0) lines.push(`mdpipe: ${plural(s.failed, 'task')} failed (${time}): ${counts}`);
   else if (s.executed === 0) lines.push(`mdpipe: up to date, nothing to do (${time}): ${counts}`);
   else lines.push(`mdpipe: done in ${time}: ${counts}`);
+
+  lines.push(...ranLines(result.outcomes));
 
   const byId = new Map(result.outcomes.map((o) => [o.id, o]));
   const outputLines: string[] = [];
@@ -48,6 +56,7 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     outputLines.push(`  ${collection.name}: ${displayPath(folder, cwd)}${path.sep}  ${described.join(', ')}`);
     if (report) reported.push(collection.name);
     for (const warning of report?.warnings ?? []) missingLines.push(`  ${collection.name}: ${warning}`);
+    missingLines.push(...outsideLines(collection.name, report?.outsideAxes ?? []));
   }
   if (outputLines.length > 0) {
     lines.push(`outputs (in ${displayPath(config.outDir, cwd)}${path.sep}):`, ...outputLines);
@@ -69,6 +78,35 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     lines.push('Fix or remove the files named above, then run again: only the failed tasks and what depends on them will run.');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The first folders outside the axes, why, and how to include them. */
+function outsideLines(collection: string, outside: readonly { folder: string; reason: string }[]): string[] {
+  if (outside.length === 0) return [];
+  const lines = outside.slice(0, OUTSIDE_SHOWN).map((o) => `    ${o.folder}: ${o.reason}`);
+  if (outside.length > OUTSIDE_SHOWN) lines.push(`    ... and ${count(outside.length - OUTSIDE_SHOWN)} more (outsideAxes in report.json)`);
+  lines.push(`    to include them, add the value to collections.${collection}.axes, or remove that axis to discover it from the tree`);
+  return lines;
+}
+
+/**
+ * Which tasks executed, folded by group: `parse:basic  3 executed: bs16-w2-d05, bs64-w16-d10, ...`, and
+ * the single tasks on one line. Failed tasks are listed with their errors further down.
+ */
+function ranLines(outcomes: readonly TaskOutcome[]): string[] {
+  const groups = new Map<string, string[]>();
+  const single: string[] = [];
+  for (const o of outcomes) {
+    if (o.status !== 'executed') continue;
+    const group = groupOf(o.id);
+    if (group === o.id) single.push(o.id);
+    else groups.set(group, [...(groups.get(group) ?? []), o.id.slice(group.length - 1)]);
+  }
+  if (groups.size === 0 && single.length === 0) return [];
+  const lines = ['executed:'];
+  for (const [group, members] of groups) lines.push(`  ${group.slice(0, -2)}  ${count(members.length)}: ${foldedList(members.sort(byNumbers))}`);
+  if (single.length > 0) lines.push(`  ${foldedList(single, 8)}`);
+  return lines;
 }
 
 function describeFailure(outcome: TaskOutcome): string[] {

@@ -1,9 +1,9 @@
 /**
  * What every verb starts from: the global options, the terminal, and (for verbs that use the engine)
- * the logger. The logger is pino through the engine's factory: human-readable on a terminal, JSON lines
- * otherwise or with `--log-format json`; always on stderr, so stdout carries only results.
+ * the logger (cli/logger.ts): plain human lines unless `--log-format json` (or MDPIPE_LOG_FORMAT=json)
+ * asks for pino's JSON lines; always on stderr, so stdout carries only results.
  */
-import type { Logger } from '../pipeline/index.js';
+import type { LogFormat, Logger } from './logger.js';
 import { Terminal } from './terminal.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -12,7 +12,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Options every verb accepts (declared on the program; commander merges them into each verb's). */
 export interface GlobalOptions {
   config?: string;
-  logFormat?: 'pretty' | 'json';
+  logFormat?: LogFormat;
   logLevel?: LogLevel;
   quiet?: boolean;
   debug?: boolean;
@@ -47,7 +47,7 @@ const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30,
  * and the thousands of per-task debug calls of a run cost a comparison each.
  */
 export async function createSessionLogger(session: Session): Promise<SessionLogger> {
-  const { createLogger } = await import('../pipeline/index.js');
+  const { createLogger } = await import('./logger.js');
   const level = logLevel(session.globals);
   let real: Logger | undefined;
   const method = (name: keyof SessionLogger) => {

@@ -23,16 +23,18 @@ export function wholeNumber(value: string): number {
   return n;
 }
 
+// No bare number: `--max-size 10` once meant 10 bytes and emptied a whole cache without asking.
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
+  b: 1,
   k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
   kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
 };
 
-/** `500MB`, `1.5 GB`, `200kB`, `2GiB`, `1000` (bytes). Decimal units are powers of 1000, `*iB` of 1024. */
+/** `500MB`, `1.5 GB`, `200kB`, `2GiB`, `1000B`: a unit is required. Decimal units are powers of 1000, `*iB` of 1024. */
 export function size(value: string): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const factor = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (m && m[2] === '') throw new InvalidArgumentError(`a size needs a unit: ${m[1]}MB, ${m[1]}GB or ${m[1]}B (bytes).`);
   if (!m || factor === undefined) throw new InvalidArgumentError('expected a size such as 500MB, 2GB, 800kB or 1GiB.');
   return Math.floor(Number(m[1]) * factor);
 }

@@ -46,6 +46,11 @@ export interface ResolvedConfig {
   collections: Collection[];
   /** Build the plot tasks in a default run (`"plots": true`). */
   plots: boolean;
+  /**
+   * Collections of the built-in default whose raw folder is absent: left out, so a folder holding only
+   * the basic collection builds it (a configuration file's collections are all required).
+   */
+  notFound?: { name: string; root: string }[];
 }
 
 export interface LoadOptions {
@@ -64,7 +69,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     if (explicit) {
       throw new ConfigError('--config', `no configuration file at ${file}`, `check the path, or leave --config out to use ./${DEFAULT_CONFIG_FILE} or the built-in default`);
     }
-    return resolveConfig(validateConfig(BUILT_IN_CONFIG), null, cwd, opts);
+    return resolveDefault(cwd, opts);
   }
   let json: unknown;
   try {
@@ -78,6 +83,25 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     if (e instanceof ConfigError && !e.file) e.inFile(file);
     throw e;
   }
+}
+
+/**
+ * The built-in default: both collections when both raw folders are there; else those that are, with the
+ * others in `notFound`; when none is, the error of the first (it names the folder and `mdpipe synth`).
+ */
+function resolveDefault(cwd: string, opts: LoadOptions): ResolvedConfig {
+  const config = validateConfig(BUILT_IN_CONFIG);
+  if (opts.allowMissingInputs) return resolveConfig(config, null, cwd, opts);
+  const present: ConfigFile['collections'] = {};
+  const notFound: { name: string; root: string }[] = [];
+  for (const [name, c] of Object.entries(config.collections)) {
+    const root = path.resolve(cwd, 'raw' in c ? c.raw : c.grid);
+    if (isDirectory(root)) present[name] = c;
+    else notFound.push({ name, root });
+  }
+  if (Object.keys(present).length === 0) return resolveConfig(config, null, cwd, opts);
+  const resolved = resolveConfig({ ...config, collections: present }, null, cwd, opts);
+  return notFound.length > 0 ? { ...resolved, notFound } : resolved;
 }
 
 /** Resolves paths against `baseDir`, parses layouts and checks that inputs exist. */

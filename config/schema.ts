@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 
 const positiveInts = z.array(z.number().int().positive()).min(1);
 const dataLabels = z.array(z.string().regex(/^[0-9]+$/, 'a data label is digits, like "10" or "09"')).min(1);
@@ -63,7 +63,7 @@ const EXAMPLE_RAW =
 /** Validates parsed JSON; throws the first problem as a ConfigError (all problems are listed in it). */
 export function validateConfig(json: unknown): ConfigFile {
   const top = configFileSchema.safeParse(json, { reportInput: true });
-  if (!top.success) throw toConfigError(top.error, [], topKeys(configFileSchema));
+  if (!top.success) throw toConfigError(top.error, [], configFileSchema);
   const collections: ConfigFile['collections'] = {};
   const entries = Object.entries(top.data.collections);
   if (entries.length === 0) {
@@ -77,22 +77,33 @@ export function validateConfig(json: unknown): ConfigFile {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ConfigError(key, 'must be an object', `write either ${EXAMPLE_RAW} or {"grid": "path/to/metric_grid.npy"}`);
     }
-    const isPublished = 'grid' in value && !('raw' in value);
+    if ('grid' in value && 'raw' in value) {
+      throw new ConfigError(key, 'has both "raw" and "grid"', 'use one of them: "raw" for a tree of checkpoint folders, "grid" for a published grid .npy');
+    }
+    const isPublished = 'grid' in value;
     const schema = isPublished ? publishedCollectionSchema : rawCollectionSchema;
     const parsed = schema.safeParse(value, { reportInput: true });
-    if (!parsed.success) throw toConfigError(parsed.error, ['collections', name], topKeys(schema));
+    if (!parsed.success) throw toConfigError(parsed.error, ['collections', name], schema);
     collections[name] = parsed.data;
   }
   return { ...top.data, collections };
 }
 
-function topKeys(schema: z.ZodObject): string[] {
-  return Object.keys(schema.shape);
+/** The keys of the object at `path` inside `schema` (through optional wrappers): what is known where a key is unknown. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let at: z.ZodType | undefined = schema;
+  for (const segment of path) {
+    while (at instanceof z.ZodOptional) at = at.unwrap() as z.ZodType;
+    at = at instanceof z.ZodObject && typeof segment === 'string' ? (at.shape[segment] as z.ZodType | undefined) : undefined;
+    if (at === undefined) return [];
+  }
+  while (at instanceof z.ZodOptional) at = at.unwrap() as z.ZodType;
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
 /** Turns zod's issues into one ConfigError: the first issue in the headline, the rest listed under it. */
-function toConfigError(error: z.ZodError, prefix: (string | number)[], knownKeys: string[]): ConfigError {
-  const lines = error.issues.map((issue) => describeIssue(issue, prefix, knownKeys));
+function toConfigError(error: z.ZodError, prefix: (string | number)[], schema: z.ZodType): ConfigError {
+  const lines = error.issues.map((issue) => describeIssue(issue, prefix, keysAt(schema, issue.path)));
   const [first, ...rest] = lines;
   const problem = rest.length === 0 ? first.problem : `${first.problem}\n  also: ${rest.map((r) => `${r.key}: ${r.problem}`).join('\n  also: ')}`;
   return new ConfigError(first.key, problem, first.fix);

@@ -16,10 +16,7 @@
  * cell that way). SPEC's own rule comes first: NaN CKA entries are skipped.
  */
 import { join } from 'node:path';
-import { readNpz } from '../formats/npz.js';
-import type { PickleLimits } from '../formats/limits.js';
-import { readPickle } from '../formats/pickle/reader.js';
-import { NpArray, type PyDict, type PyValue } from '../formats/pickle/values.js';
+import { NpArray, type PyDict, type PyValue, type ReadLimits, readNpz, readPickle } from '../formats/index.js';
 import { MetricsStructureError } from './errors.js';
 import { ln } from './ln.js';
 import { METRIC_FILES, METRICS_OF_FILE, type MetricFile, type Metrics } from './metrics.js';
@@ -43,7 +40,7 @@ export interface CheckpointMetrics {
  * allocate more than this is hostile (a 500 kB "zip bomb" inflating to 512 MiB, say) and fails naming
  * the limit before the memory is taken.
  */
-const METRIC_FILE_LIMITS: Partial<PickleLimits> = { maxBytes: 64 * 1024 * 1024 };
+const METRIC_FILE_LIMITS: Partial<ReadLimits> = { maxBytes: 64 * 1024 * 1024 };
 
 /** Number of points on the Bezier curve in `curve_test.npz` (SPEC: 5). */
 const CURVE_POINTS = 5;

@@ -13,7 +13,7 @@
  * for every metric and improvement, even integral ones (`PyFloat`); `label` a tuple `(operation, float)`
  * or None.
  */
-import { NpArray, NpDtype, PyTuple, type PyKey, type PyValue } from '../formats/pickle/values.js';
+import { NpArray, NpDtype, PyTuple, type PyKey, type PyValue } from '../formats/values.js';
 import { PyFloat, type PickleInput } from '../formats/pickle/writer.js';
 import { writeNpy } from '../formats/npy.js';
 import { DICTIONARY_METRICS, type DictionaryEntry } from './dictionary.js';

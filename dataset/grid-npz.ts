@@ -5,8 +5,7 @@
  * The data axis is written as int64 (10, 9, ..., 1): the npy writer has no unicode dtype, and an object
  * array of strings would need allow_pickle. Reading it back spells them zero-padded to two digits ("09").
  */
-import { readNpz, writeNpz } from '../formats/npz.js';
-import { NpArray, NpDtype } from '../formats/pickle/values.js';
+import { NpArray, NpDtype, readNpz, writeNpz } from '../formats/index.js';
 import { MetricsStructureError } from './errors.js';
 import { emptyGrid, gridSize, type Axes, type Grid } from './grid.js';
 import { METRIC_NAMES } from './metrics.js';

@@ -2,8 +2,7 @@
  * Reads the published grid `.npy` (`metric_grid_13_13_10_public.npy` of the MD tree repository) into a
  * Grid, so a published collection can be exported like a raw one.
  */
-import { readNpyObject } from '../formats/npy.js';
-import { NpArray, NpScalar, type PyValue } from '../formats/pickle/values.js';
+import { NpArray, NpScalar, type PyValue, readNpyObject } from '../formats/index.js';
 import { DatasetInputError } from './errors.js';
 import { PUBLISHED_GRID_METRICS, checkAxes, emptyGrid, type Axes, type Grid } from './grid.js';
 import { PyPlace, describePy, expectDict, expectKey, expectSequence } from './py-inspect.js';

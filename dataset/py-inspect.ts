@@ -3,7 +3,7 @@
  * asked for or throws a MetricsStructureError that names the file, the place in it (Python-style, so a
  * person can look with `pickle.load`), what was expected and what was found.
  */
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyKey, type PyValue } from '../formats/pickle/values.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyKey, type PyValue } from '../formats/index.js';
 import { MetricsStructureError } from './errors.js';
 
 /** A float as numpy would hold it: `f32` when it is a numpy float32 (means of these are taken in float32). */

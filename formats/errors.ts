@@ -1,7 +1,7 @@
 /**
  * Typed errors for the file-format readers and writers.
  *
- * A `FormatError` is what a person sees when a metrics file cannot be read, so its message always says three
+ * A `FormatError` is what a person sees when a file cannot be read, so its message always says three
  * things: which file, what was wrong with it (with the byte offset where that helps), and what to do about it.
  * Code that needs to branch on the cause reads `reason` instead of parsing the message.
  */
@@ -39,11 +39,11 @@ const DEFAULT_FIX: Record<FormatErrorReason, string> = {
   truncated: 'the file is incomplete: re-copy it from the training run',
   'bad-magic': 'the file is not in the expected format: check the path',
   'not-a-zip': 'the file is not a zip archive (.npz): check the path or re-copy it from the training run',
-  'forbidden-global': 'the file is not a metrics file or was tampered with',
+  'forbidden-global': 'the file holds more than plain data and numpy values (a class this reader never loads), or was tampered with',
   'unsupported-opcode': 'the file was not written by pickle.dump of plain data and numpy values; re-save it with protocol 2 to 5',
   unsupported: 'convert the file to a supported form (little-endian float64/float32/int64/int32/bool/uint8 data)',
   'bad-structure': 'the file is corrupt or was not written by Python pickle/numpy: re-copy it from the training run',
-  'limit-exceeded': 'the file is not a metrics file, or raise the limit named above if it really is this large',
+  'limit-exceeded': 'the file is not the one expected, or raise the limit named above if it really is this large',
   'bad-header': 'the file is corrupt or was not written by numpy: re-copy it from the training run',
   'missing-member': 'the archive was written by a different version of the training code: check which arrays it holds',
   corrupt: 'the file was damaged in transfer or on disk: re-copy it from the training run',

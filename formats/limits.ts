@@ -1,9 +1,9 @@
 /**
  * Bounds on the work and memory a reader spends on one file, so that a hostile or corrupt file fails fast
- * with `FormatError('limit-exceeded')` instead of exhausting the process. The defaults are generous for real
- * metrics files (the largest, the published dictionary, is 2 MB, nests 6 levels and holds ~10^5 elements).
+ * with `FormatError('limit-exceeded')` instead of exhausting the process. The defaults are generous for the files
+ * mdpipe reads (the largest, the published dictionary, is 2 MB, nests 6 levels and holds ~10^5 elements).
  */
-export interface PickleLimits {
+export interface ReadLimits {
   /** Deepest nesting of containers (lists, tuples, dicts, object arrays) and of pickle MARKs. */
   maxDepth: number;
   /** Most memo entries a pickle may store. */
@@ -17,7 +17,7 @@ export interface PickleLimits {
   maxBytes: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
+export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxDepth: 100,
   maxMemo: 10_000_000,
   maxElements: 10_000_000,
@@ -25,7 +25,7 @@ export const DEFAULT_LIMITS: Readonly<PickleLimits> = Object.freeze({
 });
 
 /** Fills the limits the caller left out with the defaults. */
-export function resolveLimits(limits?: Partial<PickleLimits>): PickleLimits {
-  if (limits === undefined) return DEFAULT_LIMITS as PickleLimits;
+export function resolveLimits(limits?: Partial<ReadLimits>): ReadLimits {
+  if (limits === undefined) return DEFAULT_LIMITS as ReadLimits;
   return { ...DEFAULT_LIMITS, ...limits };
 }

@@ -3,7 +3,7 @@
  * table, raw little-endian bytes to typed arrays and back, and Fortran-to-C reordering.
  */
 import { UnwritableValueError } from './errors.js';
-import { NpArray, NpDtype, type NpData, type PyValue } from './pickle/values.js';
+import { NpArray, NpDtype, type NpData, type PyValue } from './values.js';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // Typed arrays use the platform's byte order and every supported file is little-endian.

@@ -1,18 +1,18 @@
 /**
  * numpy's .npy files (format versions 1.0, 2.0 and 3.0): read into `NpArray`s and written byte for byte as
  * `numpy.save` writes them. Object arrays (`|O`) hold a pickle of the array itself, read with the same
- * restricted unpickler as the metric files.
+ * restricted unpickler as .pkl files.
  *
  * Hand-written rather than taken from a library: the npm npy readers (e.g. `npyjs`) do not read object
  * arrays, Fortran order or version 3 headers, and do not write; the format is a header plus raw data.
  */
 import { FormatError } from './errors.js';
-import { resolveLimits, type PickleLimits } from './limits.js';
+import { resolveLimits, type ReadLimits } from './limits.js';
 import { checkWritableArray, decodeRawData, dtypeSpec, fortranToC, rawBytesOf, SUPPORTED_DTYPES } from './ndarray.js';
 import { formatNpyHeader, readNpyHeader } from './npy-header.js';
 import { parsePickle } from './pickle/reader.js';
 import { writePickle } from './pickle/writer.js';
-import { NpArray, type PyValue } from './pickle/values.js';
+import { NpArray, type PyValue } from './values.js';
 
 /**
  * Reads an .npy file. Supported dtypes: `<f8`, `<f4`, `<i8`, `<i4`, `|b1`, `|u1` and `|O`; anything else
@@ -22,7 +22,7 @@ import { NpArray, type PyValue } from './pickle/values.js';
  * @param file  the path as the user knows it, for messages
  * @param limits bounds for the pickle of an object array and for the bytes allocated
  */
-export function readNpy(bytes: Uint8Array, file: string, limits?: Partial<PickleLimits>): NpArray {
+export function readNpy(bytes: Uint8Array, file: string, limits?: Partial<ReadLimits>): NpArray {
   const header = readNpyHeader(bytes, file);
   const spec = dtypeSpec(header.descr);
   if (spec === undefined) {
@@ -51,7 +51,7 @@ export function readNpy(bytes: Uint8Array, file: string, limits?: Partial<Pickle
   return new NpArray(spec.dtype, shape, header.fortranOrder ? fortranToC(data, shape) : data);
 }
 
-function readObjectPayload(bytes: Uint8Array, file: string, limits: Partial<PickleLimits> | undefined, shape: number[], at: number): NpArray {
+function readObjectPayload(bytes: Uint8Array, file: string, limits: Partial<ReadLimits> | undefined, shape: number[], at: number): NpArray {
   const { value, end } = parsePickle(bytes, file, limits, at);
   if (!(value instanceof NpArray) || value.dtype.str !== '|O') {
     throw new FormatError(file, 'bad-structure', `the header says object array but the pickled payload is not one`, undefined, at);
@@ -69,7 +69,7 @@ function readObjectPayload(bytes: Uint8Array, file: string, limits: Partial<Pick
  * Reads an .npy file holding one Python object (a shape-() `|O` array, as `numpy.save(path, some_dict)`
  * writes) and returns that object: the published grid and dictionary files are of this kind.
  */
-export function readNpyObject(bytes: Uint8Array, file: string, limits?: Partial<PickleLimits>): PyValue {
+export function readNpyObject(bytes: Uint8Array, file: string, limits?: Partial<ReadLimits>): PyValue {
   const arr = readNpy(bytes, file, limits);
   if (arr.dtype.str !== '|O' || arr.shape.length !== 0) {
     throw new FormatError(file, 'bad-structure', `holds a ${arr.dtype.str} array of shape (${arr.shape.join(', ')}), not a single pickled object`,

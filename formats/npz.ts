@@ -1,20 +1,20 @@
 /**
  * numpy's .npz archives: a zip of `.npy` members named `<array>.npy`, stored (`numpy.savez`) or deflated
- * (`numpy.savez_compressed`). Reading can be limited to the arrays a caller needs, so the metric extractor,
- * which needs `tr_err` out of 34 members, neither inflates nor parses the rest.
+ * (`numpy.savez_compressed`). Reading can be limited to the arrays a caller needs, so one that
+ * needs 1 member out of 34 neither inflates nor parses the rest.
  */
 import { zipSync, type Zippable } from 'fflate';
 import { FormatError } from './errors.js';
-import { resolveLimits, type PickleLimits } from './limits.js';
+import { resolveLimits, type ReadLimits } from './limits.js';
 import { readNpy, writeNpy } from './npy.js';
-import type { NpArray } from './pickle/values.js';
+import type { NpArray } from './values.js';
 import { extractZipMember, readZipDirectory } from './zip.js';
 
 export interface ReadNpzOptions {
   /** Read only these arrays (names without `.npy`); each must be present (`missing-member` otherwise). */
   only?: readonly string[];
   /** Bounds for each member (its uncompressed size, an object array's pickle). */
-  limits?: Partial<PickleLimits>;
+  limits?: Partial<ReadLimits>;
 }
 
 /**

@@ -150,7 +150,7 @@ export function extractZipMember(bytes: Uint8Array, entry: ZipEntry, file: strin
   }
   if (entry.uncompressedSize > maxBytes) {
     throw new FormatError(where, 'limit-exceeded', `the member claims ${entry.uncompressedSize} uncompressed bytes (limit maxBytes = ${maxBytes})`,
-      'the archive is not a metrics file, or pass a larger maxBytes in the limits if it really is this large', h);
+      'the archive is not the one expected, or pass a larger maxBytes in the limits if it really is this large', h);
   }
   const raw = bytes.subarray(start, end);
   let data: Uint8Array;

@@ -715,13 +715,12 @@ class Build {
       const p = 'path' in target ? this.#pathIndex.get(target.path) : undefined;
       if (p !== undefined && this.#pathStat[p] && this.#pathDigest[p] === digest) continue;
       if (this.#dry) {
-        // A dry run does not read published files; it only says when one is plainly gone.
-        if (p !== undefined && this.#pathStat[p] === undefined) {
-          this.#digest[i] = record.output.digest;
-          this.#plan(i, 'fresh', [], `up to date; would restore ${rel} from the cache`);
-          return;
-        }
-        continue;
+        // A dry run does not read published files: a file that is gone, or whose stat no longer matches
+        // the one recorded when it was written (a hand edit), is one the real run checks and restores.
+        this.#digest[i] = record.output.digest;
+        const why = p !== undefined && this.#pathStat[p] === undefined ? 'is missing' : 'was changed since it was written';
+        this.#plan(i, 'fresh', [], `up to date; ${rel} ${why}: would restore it from the cache`);
+        return;
       }
       this.#preread.delete(i);
       this.#jobs.push({ type: 'restore', task: i });

@@ -17,13 +17,13 @@ import { runBuild } from './build.js';
 import { loadPipeline, summarizeSkipped, type SkippedMatch, type SkippedSummary } from './discover.js';
 import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
-import { describeChange, type Change } from './fingerprint.js';
+import type { Change } from './fingerprint.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from './graph-render.js';
-import { acquireProjectLock, type LockOptions } from './lock.js';
+import { acquireProjectLock, type LockOptions, type ProjectLock } from './lock.js';
 import { logEvent, type Logger } from './logger.js';
 import { outputPath } from './publish.js';
 import { resolveTargets, upstreamClosure } from './select.js';
-import { closeMatches } from './suggest.js';
+import { closeMatches } from '../util/suggest.js';
 import type { TaskGraph } from './task-graph.js';
 import type { PipelineDefinition } from './task.js';
 
@@ -45,6 +45,13 @@ export interface EngineOptions {
   lock?: Pick<LockOptions, 'staleMs' | 'pollMs' | 'command'>;
   /** Group-commit tuning (tests). */
   commit?: { maxEntries?: number; maxDelayMs?: number };
+  /**
+   * The project lock of `cacheDir`, taken by the caller (`acquireProjectLock`) and held across several
+   * engines: `run`, `gc` and `clean` then use it instead of taking and releasing their own. For a process
+   * that builds again and again (`mdpipe watch`) and must keep other runs out in between. The caller
+   * releases it.
+   */
+  heldLock?: ProjectLock;
 }
 
 export interface RunOptions {
@@ -79,8 +86,6 @@ export interface Explanation {
   changes: Change[];
   /** The stored record's provenance, if there is one. */
   stored?: { key: string; finishedAt: string; durationMs: number; toolVersion: string; outputDigest: string; files: string[] };
-  /** A human rendering of all of the above. */
-  text: string;
 }
 
 export interface CleanOptions {
@@ -164,6 +169,7 @@ class PipelineEngine implements Engine {
   }
 
   async #locked<T>(wait: boolean | undefined, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
+    if (this.#options.heldLock) return body();
     const lock = await acquireProjectLock(this.#cacheDir, {
       ...this.#options.lock,
       wait,
@@ -265,18 +271,7 @@ class PipelineEngine implements Engine {
         }
       : undefined;
     const state = task.action === 'fresh' ? 'fresh' : 'stale';
-    const lines = [`${id}: ${state}${task.action === 'fresh' ? '' : task.action === 'run' ? ' (would run)' : ' (would run if upstream output changes)'}`];
-    if (task.changes.length > 0) {
-      lines.push('changes since the stored result:');
-      for (const change of task.changes) lines.push(`  - ${describeChange(change, true)}`);
-    } else if (task.action !== 'fresh') lines.push(`  - ${task.reason}`);
-    if (stored) {
-      lines.push(
-        `stored result: key ${stored.key}, output ${stored.outputDigest}, finished ${stored.finishedAt} in ${stored.durationMs} ms (mdpipe ${stored.toolVersion})`,
-      );
-      if (stored.files.length > 0) lines.push(`published files: ${stored.files.join(', ')}`);
-    } else lines.push('no stored result');
-    return { id, kind: task.kind, state, action: task.action, reason: task.reason, changes: task.changes, stored, text: `${lines.join('\n')}\n` };
+    return { id, kind: task.kind, state, action: task.action, reason: task.reason, changes: task.changes, stored };
   }
 
   renderGraph(format: GraphFormat, options: { full?: boolean; maxNodes?: number; targets?: string[] } = {}): string {

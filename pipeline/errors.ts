@@ -59,7 +59,7 @@ export class UnknownTargetError extends PipelineError {
     readonly target: string,
     readonly suggestions: string[],
   ) {
-    const hint = suggestions.length > 0 ? ` Did you mean: ${suggestions.join(', ')}?` : ' Run `mdpipe status` to list tasks.';
+    const hint = suggestions.length > 0 ? ` Did you mean: ${suggestions.join(', ')}?` : ' Run `mdpipe status --all` to list tasks.';
     super('unknown-target', 'usage', `no task matches the target "${target}".${hint}`);
   }
 }

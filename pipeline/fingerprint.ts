@@ -11,7 +11,7 @@
  */
 import { sha256, type Digest } from '../cache/digest.js';
 import { RECORD_SCHEMA, type FileDigest, type TaskRecord } from '../cache/record.js';
-import type { Json } from './task.js';
+import { canonicalJson, type Json } from '../util/json.js';
 
 /** The current state of a task's key fields. */
 export interface Fingerprint {
@@ -22,22 +22,6 @@ export interface Fingerprint {
   files: Record<string, { path: string; digest: FileDigest }>;
   deps: Record<string, Digest>;
   key: Digest;
-}
-
-/** JSON with object keys sorted at every level, so equal values always give the same text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const keys = Object.keys(value).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    out += `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:${canonicalJson((value as Record<string, unknown>)[keys[i]])}`;
-  }
-  return `${out}}`;
 }
 
 /** Canonical JSON of params, memoised per params object (a task's params do not change during a run). */
@@ -187,6 +171,27 @@ const short = (digest: string | undefined): string =>
   digest === undefined ? 'none' : digest === 'absent' || digest === 'unknown' ? digest : digest.slice(0, 12);
 const json = (value: Json | undefined): string => (value === undefined ? '(unset)' : JSON.stringify(value));
 
+/**
+ * A parameter path as people read it: `params.outsideAxes[0]` → `outside axes, item 1`. The path is the
+ * engine's own (`params.` and camelCase keys); `status` printed it raw, which named internals.
+ */
+function paramName(path: string): string {
+  const parts: string[] = [];
+  for (const m of path.replace(/^params\.?/, '').matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) parts.push(`item ${Number(m[2]) + 1}`);
+    else parts.push(m[1].replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase());
+  }
+  return parts.join(', ');
+}
+
+function describeParam(path: string, old: Json | undefined, now: Json | undefined): string {
+  const name = paramName(path);
+  if (name === '') return `parameters changed (${json(old)} → ${json(now)})`;
+  if (old === undefined) return `parameter ${name} added (${json(now)})`;
+  if (now === undefined) return `parameter ${name} removed (was ${json(old)})`;
+  return `parameter ${name} changed (${json(old)} → ${json(now)})`;
+}
+
 /** One line for a change; `full` prints whole digests (for `explain`) instead of 12-character prefixes. */
 export function describeChange(change: Change, full = false): string {
   const d = full ? (x: string | undefined) => x ?? 'none' : short;
@@ -204,7 +209,7 @@ export function describeChange(change: Change, full = false): string {
     case 'codeVersion':
       return `code version changed (${change.old} → ${change.new})`;
     case 'params':
-      return `parameter ${change.path} changed (${json(change.old)} → ${json(change.new)})`;
+      return describeParam(change.path, change.old, change.new);
     case 'file':
       if (change.old === undefined) return `new input ${change.name} (${change.path})`;
       if (change.new === undefined) return `input ${change.name} no longer declared (${change.path})`;

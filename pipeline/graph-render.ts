@@ -9,7 +9,7 @@
  */
 import { foldedId } from './graph-fold.js';
 import type { TaskGraph } from './task-graph.js';
-import { countText } from './count-text.js';
+import { countText } from '../util/count-text.js';
 
 export type GraphFormat = 'text' | 'dot' | 'mermaid' | 'json';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['text', 'dot', 'mermaid', 'json'];
@@ -48,7 +48,7 @@ function drawing(graph: TaskGraph, options: RenderGraphOptions): Drawing {
   let hint: string | undefined;
   if (options.full && subset.length > maxNodes) {
     fold = true;
-    hint = `the full graph has ${countText(subset.length)} tasks, over the limit of ${countText(maxNodes)}; showing the kind graph. Raise the limit, select targets, or use the json format.`;
+    hint = `the full graph has ${countText(subset.length)} tasks, over the limit of ${countText(maxNodes)}; showing the kind graph. Raise the limit (\`--max-nodes ${subset.length}\` on the command line), select fewer targets, or use the json format.`;
   }
   const nameOf = (i: number): string => (fold && graph.partitioned[i] ? foldedId(graph.ids[i]) : graph.ids[i]);
   const nodes = new Map<string, DrawNode>();

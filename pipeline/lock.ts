@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
+import { processIsAlive } from '../util/process.js';
 import { CacheDirectoryError, LockedError, type LockHolder } from './errors.js';
 
 export interface LockOptions {
@@ -48,15 +49,6 @@ export function readLockHolder(cacheDir: string): LockHolder | undefined {
     return typeof holder?.pid === 'number' ? holder : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,55 +1,12 @@
 /**
- * The logger factory: pino, human-readable (pino-pretty, in this process) on a terminal, JSON lines
- * otherwise. Logs go to stderr by default so stdout stays free for `--json` output.
- *
- * pino is loaded when a logger is made (synchronously, through its CommonJS entry), not when the engine
- * is imported: the CLI makes one only when a line is actually logged, and most scripted runs log none.
+ * Engine events as log lines, for a pino-shaped logger (the engine's `logger` option, and the CLI's
+ * reporter with its own levels). The logger itself is made by the caller (the CLI: cli/logger.ts).
  */
-import { createRequire } from 'node:module';
-import type { Logger, LevelWithSilent } from 'pino';
-import type pinoModule from 'pino';
-import type pinoPretty from 'pino-pretty';
-import { countText } from './count-text.js';
+import type { Logger } from 'pino';
+import { countText } from '../util/count-text.js';
 import type { EngineEvent } from './events.js';
 
 export type { Logger } from 'pino';
-
-export interface LoggerOptions {
-  /** `pretty` for people, `json` for machines. Default: `pretty` when the destination is a terminal. */
-  format?: 'pretty' | 'json';
-  level?: LevelWithSilent;
-  /** A file descriptor or a writable stream; default stderr (fd 2). */
-  destination?: number | NodeJS.WritableStream;
-}
-
-/** Creates the logger the CLI and the engine share. */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? 2;
-  const isTty =
-    typeof destination === 'number'
-      ? destination === 2
-        ? process.stderr.isTTY === true
-        : destination === 1 && process.stdout.isTTY === true
-      : (destination as { isTTY?: boolean }).isTTY === true;
-  const format = options.format ?? (isTty ? 'pretty' : 'json');
-  const level = options.level ?? 'info';
-  const { pino } = createRequire(import.meta.url)('pino') as typeof pinoModule;
-  if (format === 'pretty') {
-    // Loaded only for a terminal (synchronously, through its CommonJS entry): 25 ms of start-up that JSON
-    // logging, and so every scripted or benchmarked run, need not pay.
-    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
-    const stream = pretty({
-      destination: destination as number | NodeJS.WritableStream as never,
-      colorize: isTty,
-      sync: true,
-      ignore: 'pid,hostname',
-      translateTime: 'SYS:HH:MM:ss',
-    });
-    return pino({ level, base: undefined }, stream);
-  }
-  const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
-  return pino({ level, base: undefined }, stream);
-}
 
 /** The logging methods `logEvent` uses (a pino logger, or anything shaped like one). */
 export type EventLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
@@ -58,9 +15,11 @@ type Level = keyof EventLogger;
 /**
  * The level of each kind of line. Failures are always errors, restored outputs info, warnings warn.
  * The engine's defaults suit a program using it as a library; the CLI, which draws its own progress bar
- * and prints a summary, logs the per-task lines, the notes and the run's end lower (`CLI_LEVELS` there).
+ * and prints a summary, logs the per-task lines, the notes and the run's end lower (`cliLevels` in cli/run-reporter.ts).
  */
 export interface EventLevels {
+  /** A failed task's error (the CLI prints it in its summary, so it logs it only with --debug). */
+  failed: Level;
   /** Glob matches a partitioned kind declined (folders outside the axes). */
   skippedMatches: Level;
   taskStart: Level;
@@ -74,6 +33,7 @@ export interface EventLevels {
 }
 
 export const ENGINE_LEVELS: EventLevels = {
+  failed: 'error',
   skippedMatches: 'warn',
   taskStart: 'debug',
   executed: 'info',
@@ -102,7 +62,8 @@ export function logEvent(logger: EventLogger, event: EngineEvent, levels: EventL
       return;
     case 'task-end': {
       const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
-      if (event.status === 'failed') logger.error({ ...fields, error: event.error }, event.error ?? `${event.id} failed`);
+      // The message is the error: not repeated as a field.
+      if (event.status === 'failed') logger[levels.failed](fields, event.error ?? `${event.id} failed`);
       else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
       else if (event.status === 'executed') logger[levels.executed](fields, `${event.id} executed (${event.reason ?? ''})`);
       else logger[levels.otherTaskEnd](fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { processIsAlive } from '../util/process.js';
 import { OutputWriteError } from './errors.js';
 
 /** The absolute path of a published file, or an error message if `relPath` is not a safe relative path. */
@@ -31,15 +32,6 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   } catch (error) {
     await rm(temporary, { force: true });
     throw new OutputWriteError(path, error);
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { UnknownTargetError } from './errors.js';
 import { isIdGlob, matchIds } from './id-glob.js';
-import { closeMatches } from './suggest.js';
+import { closeMatches } from '../util/suggest.js';
 import type { TaskGraph } from './task-graph.js';
 import { foldedId } from './graph-fold.js';
 

@@ -13,8 +13,9 @@ import { createRequire } from 'node:module';
 import type { DirectedGraph } from 'graphology';
 import { CycleError, DuplicateTaskError, InvalidTaskError, UnknownDependencyError } from './errors.js';
 import { isIdGlob, matchIds } from './id-glob.js';
-import { closeMatches } from './suggest.js';
-import type { Json, TaskDeclaration } from './task.js';
+import { jsonProblem } from '../util/json.js';
+import { closeMatches } from '../util/suggest.js';
+import type { TaskDeclaration } from './task.js';
 
 export interface TaskGraph {
   /** Tasks by index; indices are stable for the life of the graph. */
@@ -208,25 +209,4 @@ function validateTask(task: TaskDeclaration): void {
   }
   const problem = jsonProblem(task.params, 'params');
   if (problem) throw new InvalidTaskError(id, `${problem}; params must be JSON (they are hashed as canonical JSON)`);
-}
-
-/** Why a value is not canonical-JSON-safe, or undefined if it is. */
-export function jsonProblem(value: unknown, path: string): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is ${value}`;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const problem = jsonProblem(value[i], `${path}[${i}]`);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, item] of Object.entries(value as Record<string, Json>)) {
-      const problem = jsonProblem(item, `${path}.${key}`);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  return `${path} is ${value === undefined ? 'undefined' : `a ${typeof value === 'object' ? (value as object).constructor?.name : typeof value}`}`;
 }

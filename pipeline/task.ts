@@ -7,8 +7,9 @@
  * Every field that enters a task's cache key says so in its comment, and why.
  */
 
-/** JSON-compatible data: what parameters may be (they are hashed as canonical JSON). */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import type { Json } from '../util/json.js';
+
+export type { Json } from '../util/json.js';
 
 /** One input file of a task. */
 export interface FileInput {

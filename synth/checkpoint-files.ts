@@ -4,9 +4,7 @@
  * metric values (SPEC "Metric files of one configuration").
  */
 import type { MetricFile } from '../dataset/metrics.js';
-import { writeNpz } from '../formats/npz.js';
-import { PyFloat, writePickle, type PickleInput, type WritePickleOptions } from '../formats/pickle/writer.js';
-import { NpDtype, NpScalar, type PyKey } from '../formats/pickle/values.js';
+import { NpDtype, NpScalar, type PickleInput, PyFloat, type PyKey, writeNpz, writePickle, type WritePickleOptions } from '../formats/index.js';
 import { curveArrays, trErrFor } from './curve.js';
 import { fitMean, LN, scatterAround, type FitOptions, type ScatterOptions } from './fit-seeds.js';
 import { accuracyStep, trainImages, type CellValues } from './model.js';

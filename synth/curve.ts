@@ -17,7 +17,7 @@
  * Errors stay non-negative whenever P >= 0, as a training error must.
  */
 import { modeConnectivity } from '../dataset/checkpoint-metrics.js';
-import { NpArray, NpDtype } from '../formats/pickle/values.js';
+import { NpArray, NpDtype } from '../formats/index.js';
 import { solveMonotone, stepFloat } from './float-search.js';
 import type { Rng } from './prng.js';
 

@@ -12,7 +12,7 @@ import { parseLayout, type CheckpointCoords } from '../config/layout.js';
 import { cellIndex, type Axes, type Grid } from '../dataset/grid.js';
 import { METRIC_FILES } from '../dataset/metrics.js';
 import { readPublishedGrid } from '../dataset/published-grid.js';
-import type { WritePickleOptions } from '../formats/pickle/writer.js';
+import type { WritePickleOptions } from '../formats/index.js';
 import { resolveAxes, type AxesOption } from './axes.js';
 import { checkpointFiles, type FittedMetric } from './checkpoint-files.js';
 import { SynthError } from './errors.js';

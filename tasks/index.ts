@@ -5,6 +5,8 @@
  */
 import type { Collection, ResolvedConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
+import { firstCheckpointFolder, metricSubfolder } from '../dataset/checkpoint-folder.js';
+import { METRIC_FILES } from '../dataset/metrics.js';
 import type { DictionaryOptions } from '../dataset/dictionary.js';
 import type { PipelineDefinition, TaskDeclaration } from '../pipeline/task.js';
 import { exportTask } from './export.js';
@@ -18,11 +20,14 @@ export { KINDS, parseId, taskId } from './ids.js';
 
 export function defineDataset(config: ResolvedConfig): PipelineDefinition {
   const outside = new Map<string, OutsideFolder[]>();
+  const folders = new Map<string, string[]>();
   const partitioned = config.collections.flatMap((c) => {
     if (c.kind !== 'raw') return [];
     const list: OutsideFolder[] = [];
+    const found: string[] = [];
     outside.set(c.name, list);
-    return [parseKind(c, list)];
+    folders.set(c.name, found);
+    return [parseKind(c, list, found)];
   });
   return {
     partitioned,
@@ -31,6 +36,14 @@ export function defineDataset(config: ResolvedConfig): PipelineDefinition {
         if (c.kind === 'raw' && !partitions.some((id) => id.startsWith(`parse:${c.name}/`))) {
           const error = noCheckpointsError(c, outside.get(c.name)!.length);
           // Name the file the key is in, as the loader's own errors do.
+          throw config.file ? error.inFile(config.file) : error;
+        }
+        // A layout one level too short matches folders that hold no metric file: building on them would
+        // publish an all-NaN dataset over the good one. Checked before anything runs (so nothing is
+        // replaced), at the cost of one readdir per collection when the first folder is a checkpoint.
+        const found = folders.get(c.name);
+        if (c.kind === 'raw' && found && found.length > 0 && firstCheckpointFolder(found) === undefined) {
+          const error = noMetricFilesError(c, found);
           throw config.file ? error.inFile(config.file) : error;
         }
       }
@@ -59,4 +72,15 @@ function noCheckpointsError(c: Extract<Collection, { kind: 'raw' }>, outsideCoun
     `no checkpoint folder under ${c.root} matches the layout "${c.layout.template}" (glob ${c.layout.glob})`,
     `check ${key}.raw and ${key}.layout against a real folder path (the method folder, "normal" or "lr_decay", is part of the layout)`,
   );
+}
+
+function noMetricFilesError(c: Extract<Collection, { kind: 'raw' }>, folders: readonly string[]): ConfigError {
+  const key = `collections.${c.name}.layout`;
+  const example = folders[0];
+  const sub = metricSubfolder(example);
+  const problem = `none of the ${folders.length} folder${folders.length === 1 ? '' : 's'} the layout "${c.layout.template}" matches under ${c.root} holds any of the metric files (${METRIC_FILES.join(', ')}), e.g. ${example}`;
+  const fix = sub
+    ? `the files are in a sub-folder: set ${key} to "${c.layout.template}/${sub}" (found in ${example}/${sub})`
+    : `point ${key} at the folders that hold the metric files (a checkpoint folder holds e.g. ${METRIC_FILES[0]})`;
+  return new ConfigError(key, problem, fix);
 }

@@ -13,8 +13,15 @@ import { lazy } from './lazy.js';
 
 const extractor = lazy(() => import('../dataset/checkpoint-metrics.js'));
 
-/** Bump when what a parse task computes changes (the reader, the formulas). */
-export const PARSE_CODE_VERSION = '2';
+/**
+ * Bump when what a parse task computes changes (the reader, the formulas). 3: a folder with none of the
+ * six files carries a note saying it is not a checkpoint.
+ */
+export const PARSE_CODE_VERSION = '3';
+
+/** The note of a matched folder that holds none of the metric files (listed per folder in report.json). */
+export const NOT_A_CHECKPOINT_NOTE =
+  'none of the six metric files is in this folder, so it is not a checkpoint (its row is NaN): if the files are in a sub-folder, add it to the layout';
 
 /**
  * Largest metric file read: real ones are 0.2 to 9 kB, so anything near this is not a metric file, and
@@ -41,9 +48,10 @@ export interface OutsideFolder {
 
 /**
  * The partitioned kind of one raw collection. Folders outside the configured axes are declined with
- * the reason (the engine reports them) and recorded in `outside` for the collection's report.
+ * the reason (the engine reports them) and recorded in `outside` for the collection's report; the
+ * absolute paths of the folders it accepts go to `folders`, in discovery order.
  */
-export function parseKind(collection: RawCollection, outside: OutsideFolder[]): PartitionedKind {
+export function parseKind(collection: RawCollection, outside: OutsideFolder[], folders: string[] = []): PartitionedKind {
   const axes = collection.axes;
   const onAxes = (c: CheckpointCoords): string | null => {
     if (axes.bs && !axes.bs.includes(c.bs)) return `bs ${c.bs} is not on the configured bs axis`;
@@ -63,7 +71,9 @@ export function parseKind(collection: RawCollection, outside: OutsideFolder[]): 
         outside.push({ folder: match, reason: off });
         return { skip: off };
       }
-      return parseTask(collection.name, path.join(collection.root, match), coords);
+      const folder = path.join(collection.root, match);
+      folders.push(folder);
+      return parseTask(collection.name, folder, coords);
     },
   };
 }
@@ -86,6 +96,7 @@ function parseTask(collection: string, folder: string, coords: CheckpointCoords)
       // Absent files are counted per collection in the report; the other notes go to it folder by folder.
       const absentNotes = new Set(absent.map(absenceNote));
       const notes = result.notes.filter((n) => !absentNotes.has(n));
+      if (absent.length === METRIC_FILES.length) notes.unshift(NOT_A_CHECKPOINT_NOTE);
       const value: ParsedCheckpoint = { coords, metrics: result.metrics, seeds: result.seeds, absent };
       if (notes.length > 0) value.notes = notes;
       return { value };

@@ -12,6 +12,12 @@ import type { Session } from '../session.js';
 
 export async function cacheInfoCommand(session: Session, flags: { json?: boolean }): Promise<number> {
   const config = loadProjectConfig(session, { allowMissingInputs: true });
+  // Looking must not create: opening the store would make an empty .mdpipe/ where nothing was built.
+  if (!fs.existsSync(config.cacheDir)) {
+    if (flags.json) session.terminal.out(`${JSON.stringify({ cacheDir: config.cacheDir, records: 0, blobs: 0, bytes: 0, bytesOnDisk: 0 })}\n`);
+    else session.terminal.out(`no cache at ${displayPath(config.cacheDir)}: nothing was built here yet (\`mdpipe run\` makes it)\n`);
+    return EXIT.ok;
+  }
   const engine = await openProject(session, config, { withoutGraph: true });
   try {
     const info = await engine.cacheInfo();

@@ -3,6 +3,7 @@
  * `--outputs` also deletes the published files it recorded, unless they were edited since. Does not need
  * the raw tree or the graph, so it works when the raw data has moved.
  */
+import { existsSync } from 'node:fs';
 import { EXIT } from '../exit-codes.js';
 import { bytes, count, displayPath, plural } from '../format.js';
 import { openProject, loadProjectConfig } from '../project.js';
@@ -16,6 +17,12 @@ export interface CleanFlags {
 
 export async function cleanCommand(session: Session, flags: CleanFlags): Promise<number> {
   const config = loadProjectConfig(session, { allowMissingInputs: true });
+  // Nothing to empty, and opening the store would create an empty .mdpipe/ here.
+  if (!existsSync(config.cacheDir)) {
+    if (flags.json) session.terminal.out(`${JSON.stringify({ records: 0, blobs: 0, bytes: 0, outputsRemoved: [], outputsKept: [] })}\n`);
+    else session.terminal.out(`no cache at ${displayPath(config.cacheDir)}: nothing to clean\n`);
+    return EXIT.ok;
+  }
   const engine = await openProject(session, config, { withoutGraph: true });
   try {
     const report = await engine.clean({ outputs: flags.outputs, wait: flags.wait });

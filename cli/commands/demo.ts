@@ -10,6 +10,7 @@ import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
 import type { CollectionName } from '../../synth/index.js';
 import { EXIT } from '../exit-codes.js';
 import { displayPath, plural } from '../format.js';
+import { invocation } from '../invocation.js';
 import { loadProjectConfig } from '../project.js';
 import { runPipeline, type RunFlags } from '../run-pipeline.js';
 import type { Session } from '../session.js';
@@ -70,11 +71,12 @@ export async function demoCommand(session: Session, flags: DemoFlags): Promise<n
 /** What to try next, with the `--config` the demo needs. */
 function nextSteps(configFile: string | undefined): string {
   const c = configFile === undefined || configFile === 'mdpipe.config.json' ? '' : ` --config ${configFile}`;
+  const m = invocation();
   const steps: [string, string][] = [
-    [`npx mdpipe status${c}`, 'every task fresh; change a file and see what goes stale'],
-    [`npx mdpipe explain grid:basic${c}`, 'why a task would (not) re-run, field by field'],
-    [`npx mdpipe graph --format mermaid${c}`, 'the task graph'],
-    ['npx mdpipe run --help', 'targets, --dry-run, --force, --json'],
+    [`${m} status${c}`, 'every task fresh; change a file and see what goes stale'],
+    [`${m} explain grid:basic${c}`, 'why a task would (not) re-run, field by field'],
+    [`${m} graph --format mermaid${c}`, 'the task graph'],
+    [`${m} run --help`, 'targets, --dry-run, --force, --json'],
   ];
   const width = Math.max(...steps.map(([command]) => command.length));
   return [

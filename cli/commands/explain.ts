@@ -3,6 +3,7 @@
  * digest, parameter, code version, upstream output), and the stored result's provenance.
  */
 import { EXIT } from '../exit-codes.js';
+import { explainText } from '../explain-text.js';
 import { openProject, loadProjectConfig } from '../project.js';
 import type { Session } from '../session.js';
 
@@ -11,10 +12,7 @@ export async function explainCommand(session: Session, id: string, flags: { json
   const engine = await openProject(session, config);
   try {
     const explanation = await engine.explain(id);
-    if (flags.json) {
-      const { text: _text, ...data } = explanation;
-      session.terminal.out(`${JSON.stringify(data)}\n`);
-    } else session.terminal.out(explanation.text);
+    session.terminal.out(flags.json ? `${JSON.stringify(explanation)}\n` : explainText(explanation));
     return EXIT.ok;
   } finally {
     await engine.close();

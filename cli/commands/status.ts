@@ -33,9 +33,14 @@ export async function statusCommand(session: Session, targets: string[], flags: 
       return EXIT.ok;
     }
     const source = config.file ? displayPath(config.file) : 'the built-in default configuration';
+    const restores = tasks.filter((t) => t.state === 'fresh' && t.reason?.includes('would restore'));
+    const allFresh = tasks.length === 1 ? 'the 1 task is fresh' : `all ${count(tasks.length)} tasks are fresh`;
     const head =
       stale === 0
-        ? `all ${count(tasks.length)} tasks are fresh (${source}); \`mdpipe run\` would do nothing\n`
+        ? restores.length > 0
+          ? `${allFresh} (${source}), but published outputs differ from the cache; \`mdpipe run\` restores them:\n` +
+            restores.map((t) => `  ${t.id}: ${t.reason!.replace(/^up to date; /, '')}\n`).join('')
+          : `${allFresh} (${source}); \`mdpipe run\` would do nothing\n`
         : `${count(fresh)} fresh · ${count(stale)} stale of ${count(tasks.length)} tasks (${source}); \`mdpipe run\` rebuilds the stale ones\n`;
     const rows = tasks.map((t) => ({ id: t.id, state: t.state, reason: t.reason }));
     session.terminal.out(head + renderTaskTable(rows, ['fresh', 'stale'], { all: flags.all, moreHint: '--all lists every task' }));

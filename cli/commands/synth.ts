@@ -12,6 +12,7 @@ import { resolveAxes } from '../../synth/axes.js';
 import { synthesize, type CollectionName, type SynthResult } from '../../synth/index.js';
 import { EXIT } from '../exit-codes.js';
 import { bytes, compactJson, count, displayPath, duration, plural } from '../format.js';
+import { invocation } from '../invocation.js';
 import { trapInterrupt } from '../interrupt.js';
 import { chooseProgressMode, createProgress } from '../progress.js';
 import type { Session } from '../session.js';
@@ -63,12 +64,12 @@ export async function synthCommand(session: Session, flags: SynthFlags): Promise
     const inCwd = file === path.resolve('mdpipe.config.json');
     lines.push(
       `${merged ? 'added' : 'wrote'} collection "${flags.collection}" ${merged ? 'to' : 'in'} ${displayPath(file)}; build it with:`,
-      `  mdpipe run${inCwd ? '' : ` --config ${displayPath(file)}`}`,
+      `  ${invocation()} run${inCwd ? '' : ` --config ${displayPath(file)}`}`,
     );
   } else {
     const entry: CollectionEntry = { raw: relativeTo(process.cwd(), out), layout, axes: plainAxes(axes) };
     lines.push(
-      'to build it, save this as mdpipe.config.json here (paths in it are relative to the file) and run `mdpipe run`',
+      `to build it, save this as mdpipe.config.json here (paths in it are relative to the file) and run \`${invocation()} run\``,
       `(or pass --config-out mdpipe.config.json to write it):`,
       compactJson({ collections: { [flags.collection]: entry } }),
     );

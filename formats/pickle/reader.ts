@@ -1,5 +1,5 @@
 /**
- * A restricted unpickler for the metric files: Python pickle protocols 2 to 5 holding plain data (dict, list,
+ * A restricted unpickler: Python pickle protocols 2 to 5 holding plain data (dict, list,
  * tuple, int, float, str, bytes, bool, None) and numpy scalars, dtypes and arrays.
  *
  * Why not a library. `pickleparser` (npm 0.2.1, Dec 2024, pure TypeScript) was evaluated on the sample files
@@ -17,13 +17,13 @@
  * Safety. Globals are resolved only from a fixed table (SPEC "File formats"); any other global is a
  * `FormatError('forbidden-global')` at the GLOBAL/STACK_GLOBAL opcode itself, before any argument is read, and
  * nothing is ever imported, executed or looked up dynamically. Every length field is checked against the bytes
- * left before anything is allocated, and `PickleLimits` bounds memo size, nesting, elements and bytes.
+ * left before anything is allocated, and `ReadLimits` bounds memo size, nesting, elements and bytes.
  * The reader is iterative (no recursion), so a deep file cannot overflow the JS stack; the finished value is
  * then checked for depth and cycles by `checkStructure`.
  */
 import { asciiOrNull } from '../ascii.js';
 import { FormatError, type FormatErrorReason } from '../errors.js';
-import { resolveLimits, type PickleLimits } from '../limits.js';
+import { resolveLimits, type ReadLimits } from '../limits.js';
 import {
   decodeRawData,
   dtypeSpecFromReduceName,
@@ -34,9 +34,9 @@ import {
 } from '../ndarray.js';
 import { OP, opName } from './opcodes.js';
 import { checkStructure } from './structure.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyKey, type PyValue } from './values.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyKey, type PyValue } from '../values.js';
 
-export type { PickleLimits } from '../limits.js';
+export type { ReadLimits } from '../limits.js';
 
 type GlobalKind = 'scalar' | 'dtype' | 'reconstruct' | 'ndarray' | 'encode';
 
@@ -79,7 +79,7 @@ const ALLOWED_TEXT = 'only numpy scalar/dtype/ndarray reconstruction and _codecs
  * @throws FormatError for every problem with the bytes: `forbidden-global` for any global outside the
  *   allowlist, `truncated`, `limit-exceeded`, `bad-structure`, `unsupported-opcode`, ...
  */
-export function readPickle(bytes: Uint8Array, file: string, limits?: Partial<PickleLimits>): PyValue {
+export function readPickle(bytes: Uint8Array, file: string, limits?: Partial<ReadLimits>): PyValue {
   return parsePickle(bytes, file, limits, 0).value;
 }
 
@@ -90,7 +90,7 @@ export function readPickle(bytes: Uint8Array, file: string, limits?: Partial<Pic
 export function parsePickle(
   bytes: Uint8Array,
   file: string,
-  limits: Partial<PickleLimits> | undefined,
+  limits: Partial<ReadLimits> | undefined,
   start: number,
 ): { value: PyValue; end: number } {
   return new Unpickler(bytes, file, resolveLimits(limits), start).run();
@@ -126,7 +126,7 @@ class Unpickler {
   constructor(
     input: Uint8Array,
     private readonly file: string,
-    private readonly limits: PickleLimits,
+    private readonly limits: ReadLimits,
     start: number,
   ) {
     // A plain Uint8Array view even when given a Node Buffer: Buffer#subarray is several times slower.
@@ -414,13 +414,13 @@ class Unpickler {
         case OP.EMPTY_SET:
         case OP.ADDITEMS:
         case OP.FROZENSET:
-          this.unsupportedOp('Python sets are not part of metrics files');
+          this.unsupportedOp('Python sets are not supported (plain data and numpy values only)');
           break;
         case OP.NEWOBJ:
         case OP.NEWOBJ_EX:
         case OP.OBJ:
         case OP.INST:
-          this.unsupportedOp('class instances are not part of metrics files (numpy values use REDUCE)');
+          this.unsupportedOp('class instances are not supported (plain data and numpy values only; numpy values use REDUCE)');
           break;
         case OP.PERSID:
         case OP.BINPERSID:
@@ -830,13 +830,13 @@ class Unpickler {
     return this.fail('unsupported', `numpy dtype ${name} at byte ${this.at} is not supported (supported: ${SUPPORTED_DTYPES})`);
   }
 
-  private limit(name: keyof PickleLimits, value: number, what: string): never {
+  private limit(name: keyof ReadLimits, value: number, what: string): never {
     return this.fail('limit-exceeded', `${what} (limit ${name} = ${value}) at byte ${this.at}`, limitFix(name));
   }
 }
 
-function limitFix(name: keyof PickleLimits): string {
-  return `the file is not a metrics file, or pass a larger ${name} in the reader's limits argument if it really is this large`;
+function limitFix(name: keyof ReadLimits): string {
+  return `the file is not the one expected, or pass a larger ${name} in the reader's limits argument if it really is this large`;
 }
 
 /** The placeholder dtype of an array between `_reconstruct` and BUILD. */

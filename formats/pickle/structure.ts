@@ -9,13 +9,13 @@
  * shared-aware one memoises each container once, so its cost is linear in the file.
  */
 import type { FormatErrorReason } from '../errors.js';
-import type { PickleLimits } from '../limits.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from './values.js';
+import type { ReadLimits } from '../limits.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from '../values.js';
 
 export interface StructureProblem {
   reason: FormatErrorReason;
   detail: string;
-  limit?: keyof PickleLimits;
+  limit?: keyof ReadLimits;
 }
 
 /** Children of a container value that are themselves objects, or null for leaves. */
@@ -46,12 +46,12 @@ function isLeafObject(v: object): boolean {
  * Checks `root`; `mayShare` says whether any container could be referenced twice (the reader knows: only memo
  * gets and DUP create second references). Returns the first problem found, or null.
  */
-export function checkStructure(root: PyValue, limits: PickleLimits, mayShare: boolean): StructureProblem | null {
+export function checkStructure(root: PyValue, limits: ReadLimits, mayShare: boolean): StructureProblem | null {
   if (typeof root !== 'object' || root === null) return null;
   return mayShare ? checkShared(root, limits) : checkTree(root, limits);
 }
 
-function depthProblem(limits: PickleLimits): StructureProblem {
+function depthProblem(limits: ReadLimits): StructureProblem {
   return {
     reason: 'limit-exceeded',
     detail: `the value nests containers more than ${limits.maxDepth} levels deep (limit maxDepth = ${limits.maxDepth})`,
@@ -65,7 +65,7 @@ function internalProblem(v: object): StructureProblem {
 }
 
 /** Every container is reachable once: a plain iterative walk. */
-function checkTree(root: object, limits: PickleLimits): StructureProblem | null {
+function checkTree(root: object, limits: ReadLimits): StructureProblem | null {
   const nodes: object[] = [root];
   const depths: number[] = [1];
   while (nodes.length > 0) {
@@ -91,8 +91,8 @@ function checkTree(root: object, limits: PickleLimits): StructureProblem | null 
  * Containers may be shared or cyclic: a post-order walk that computes, once per container, its height and the
  * number of elements beneath it as a naive walk would count them.
  */
-function checkShared(root: object, limits: PickleLimits): StructureProblem | null {
-  const cycle: StructureProblem = { reason: 'bad-structure', detail: 'the value contains itself (a recursive structure), which metrics files never do' };
+function checkShared(root: object, limits: ReadLimits): StructureProblem | null {
+  const cycle: StructureProblem = { reason: 'bad-structure', detail: 'the value contains itself (a recursive structure), which plain pickled data never is' };
   /** Container -> slot in `heights`/`weights`; a height of -1 means "on the current path". */
   const slot = new Map<object, number>();
   const heights: number[] = [];

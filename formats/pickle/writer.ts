@@ -22,7 +22,7 @@
 import { UnwritableValueError } from '../errors.js';
 import { checkWritableArray, rawBytesOf, specOf, SUPPORTED_DTYPES, type DtypeSpec } from '../ndarray.js';
 import { OP } from './opcodes.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyKey, type PyValue } from './values.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyKey, type PyValue } from '../values.js';
 
 /** A number to be written as a Python float even when it is integral (`PyFloat(100)` → `100.0`). */
 export class PyFloat {
@@ -36,7 +36,7 @@ export class PyFloat {
 export type PickleInput = PyValue | PyFloat | PickleInput[] | Map<PyKey, PickleInput>;
 
 export interface WritePickleOptions {
-  /** Pickle protocol, 2 to 5 (default 3, as the real metric files). */
+  /** Pickle protocol, 2 to 5 (default 3, what Python 3.0-3.7 write by default). */
   protocol?: 2 | 3 | 4 | 5;
   /** Module prefix of numpy's reconstruction globals: numpy 1 writes `numpy.core`, numpy 2 `numpy._core`. */
   numpyModule?: 'numpy.core' | 'numpy._core';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, tempDir } from './support.js';
+import { BIN, expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, tempDir } from './support.js';
 
 const small = { MDPIPE_DEMO_AXES: 'small' };
 
@@ -21,7 +21,7 @@ describe('mdpipe demo', () => {
       expect(first.stdout).toContain(`${c}: demo/out/${c}/  dataframe.csv (18 rows)`);
     }
     expect(first.stdout).toMatch(new RegExp(`^mdpipe: done in .*: ${SMALL_PROJECT_TASKS} executed · 0 cached`, 'm'));
-    expect(first.stdout).toContain('npx mdpipe status --config demo/mdpipe.config.json');
+    expect(first.stdout).toContain(`node ${BIN} status --config demo/mdpipe.config.json`);
     expect(JSON.parse(fs.readFileSync(path.join(cwd, 'demo/mdpipe.config.json'), 'utf8')).collections.noisy.raw).toBe('raw/noisy');
 
     const second = await mdpipe(['demo', '--json'], { cwd, env: small });

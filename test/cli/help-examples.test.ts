@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { hasReference, REFERENCE } from '../dataset/shared.js';
+import { hasReference, PUBLISHED_GRID, REFERENCE } from '../helpers/shared.js';
 import { expectExit, mdpipe, shell, smallProject } from './support.js';
 
 /** In the order a new user would meet them: make a tree, build, look, tidy up. */
@@ -21,7 +21,7 @@ describe('help examples run as written', () => {
 
   beforeAll(async () => {
     cwd = await smallProject('examples');
-    const grid = path.join(REFERENCE, 'published/metric_grid_13_13_10_public.npy');
+    const grid = PUBLISHED_GRID;
     if (hasReference) fs.symlinkSync(grid, path.join(cwd, 'metric_grid_13_13_10_public.npy'));
     for (const page of HELP_PAGES) {
       const ran = await mdpipe([...page, '--help'], { cwd });

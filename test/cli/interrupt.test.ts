@@ -31,7 +31,7 @@ describe('Ctrl-C', () => {
     // The engine hands the event loop a turn between tasks, so Ctrl-C stops a cold run part-way through
     // its 1,690 checkpoint tasks (not after all of them, as when it ran them without yielding).
     expect(notStarted).toBeGreaterThan(4);
-    expect(ran.stdout).toMatch(/^mdpipe: interrupted after /m);
+    expect(ran.stdout).toMatch(new RegExp(`^mdpipe: interrupted after .*, at ${m![1]} of ${(1690 + 4).toLocaleString('en-US')} tasks: `, 'm'));
 
     const again = await mdpipe(['run', '--json'], { cwd: dir });
     expectExit(again, 0);
@@ -52,6 +52,19 @@ describe('Ctrl-C', () => {
       expect(fs.readFileSync(path.join(dir, 'out/basic', name)).equals(fs.readFileSync(path.join(dir, 'out-clean/basic', name)))).toBe(true);
     }
   }, 120_000);
+
+  test('two SIGINTs 1 ms apart (timeout -s INT signals the process and its group) are one interrupt', async () => {
+    const out = tempDir('synth-twice');
+    const synth = spawnMdpipe(['synth', '--out', 'raw', '--no-progress'], { cwd: out });
+    await synth.waitForStderr(/progress: |writing/).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    synth.child.kill('SIGINT');
+    synth.child.kill('SIGINT');
+    const ran = await synth.done;
+    expectExit(ran, 130);
+    expect(ran.stderr).not.toContain('interrupted again');
+    expect(ran.stderr).toMatch(/interrupted: [\d,]+ folders? written/);
+  }, 60_000);
 
   test('while waiting for the cache lock (--wait): exit 130, nothing run', async () => {
     const lock = await acquireProjectLock(path.join(dir, '.mdpipe'), { command: 'the test holding the lock' });

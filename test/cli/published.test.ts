@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { describeIfShared, REFERENCE } from '../dataset/shared.js';
+import { describeIfShared, REFERENCE } from '../helpers/shared.js';
 import { expectExit, mdpipe, parseJson, tempDir } from './support.js';
 
 const TEXT_COLUMNS = new Set(['bs_failure', 'width_vs_batch', 'data_vs_batch']);

@@ -1,6 +1,6 @@
 /** Which errors are the user's (exit 2), which are the run's (exit 1), and which are bugs: no stack unless asked. */
 import { ConfigError } from '../../config/errors.js';
-import { FormatError } from '../../formats/errors.js';
+import { FormatError } from '../../formats/index.js';
 import { LockedError, PipelineError, StoreWriteError } from '../../pipeline/index.js';
 import { reportError } from '../../cli/report-error.js';
 import { UsageError } from '../../cli/usage-error.js';

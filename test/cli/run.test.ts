@@ -24,12 +24,15 @@ async function runJson(cwd: string, args: string[] = [], code = 0): Promise<Summ
 const executedIds = (s: Summary): string[] => s.tasks.filter((t) => t.status === 'executed').map((t) => t.id).sort();
 
 describe('run', () => {
+  // Built once here, so that no test depends on another having run first (each works in any order).
   let dir: string;
   beforeAll(async () => {
     dir = await smallProject('run');
+    await runJson(dir);
   });
 
   test('--json prints exactly the run summary on stdout; a second run executes nothing', async () => {
+    const dir = await smallProject('run-json');
     const ran = await mdpipe(['run', '--json'], { cwd: dir });
     expectExit(ran, 0);
     expect(ran.stdout.trim().split('\n')).toHaveLength(1);
@@ -187,7 +190,8 @@ describe('failures and configuration errors', () => {
     expect(ran.stdout).toContain('failed tasks (1):\n  parse:basic/bs64-w8-d05\n');
     expect(ran.stdout).toContain(bad);
     expect(ran.stdout).toContain('basic: not written this time');
-    expect(ran.stderr).toContain(bad); // logged when it happened, too
+    // Printed once (issue 14 point 2): in the summary, not also as a log line on stderr.
+    expect((ran.stdout + ran.stderr).split(bad).length - 1).toBe(1);
 
     const json = await runJson(dir, [], 1);
     expect(json).toMatchObject({ ok: false, executed: 0, failed: 1, skipped: 4 });
@@ -298,7 +302,7 @@ describe('clean and cache', () => {
     expect(parseJson<{ records: number }>(await mdpipe(['cache', 'info', '--json'], { cwd: dir })).records).toBe(22);
     expect((await runJson(dir)).executed).toBe(0);
 
-    const squeezed = parseJson<{ recordsKept: number; bytesKept: number }>(await mdpipe(['cache', 'gc', '--max-size', '1', '--json'], { cwd: dir }));
+    const squeezed = parseJson<{ recordsKept: number; bytesKept: number }>(await mdpipe(['cache', 'gc', '--max-size', '1B', '--json'], { cwd: dir }));
     expect(squeezed).toMatchObject({ recordsKept: 0, bytesKept: 0 });
     expect((await runJson(dir)).executed).toBe(22);
   });

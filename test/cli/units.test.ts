@@ -10,7 +10,8 @@ describe('option values', () => {
     expect(size('1.5 GB')).toBe(1.5e9);
     expect(size('200kb')).toBe(200e3);
     expect(size('2GiB')).toBe(2 * 2 ** 30);
-    expect(size('1000')).toBe(1000);
+    expect(size('1000B')).toBe(1000);
+    expect(() => size('10')).toThrow('a size needs a unit: 10MB, 10GB or 10B (bytes).');
     for (const bad of ['', 'MB', '5XB', '-1MB', '1e3']) expect(() => size(bad)).toThrow(InvalidArgumentError);
   });
 

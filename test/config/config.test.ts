@@ -5,8 +5,14 @@ import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../config/errors.js';
 import { parseLayout } from '../../config/layout.js';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tempProject(config: unknown, dirs: string[] = []): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdpipe-config-'));
+  made.push(dir);
   for (const d of dirs) fs.mkdirSync(path.join(dir, d), { recursive: true });
   if (config !== undefined) {
     fs.writeFileSync(path.join(dir, 'mdpipe.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
@@ -129,6 +135,26 @@ describe('loadConfig', () => {
   it('rejects an explicit --config that does not exist', () => {
     const e = configErrorOf(() => loadConfig({ cwd: os.tmpdir(), configPath: 'nope.json' }));
     expect(e.key).toBe('--config');
+  });
+
+  it('names the keys of the object an unknown key is in (issue 14 point 4)', () => {
+    const axes = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, axes: { widht: [2] } } } }, ['tree']) }));
+    expect(axes.key).toBe('collections.basic.axes');
+    expect(axes.problem).toContain('unknown key "widht"; did you mean "width"?');
+    expect(axes.fix).toBe('known keys here: bs, width, data');
+    const collection = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, axis: {} } } }, ['tree']) }));
+    expect(collection.fix).toBe('known keys here: raw, layout, axes');
+    const both = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, grid: 'g.npy' } } }, ['tree']) }));
+    expect(both.problem).toBe('has both "raw" and "grid"');
+    expect(both.fix).toMatch(/^use one of them/);
+  });
+
+  it('without a config file, builds the default collections that are there and names the others (point 5)', () => {
+    const dir = tempProject(undefined, ['pretrained_model_collections/basic_collection']);
+    const cfg = loadConfig({ cwd: dir });
+    expect(cfg.collections.map((c) => c.name)).toEqual(['basic']);
+    expect(cfg.notFound).toEqual([{ name: 'noisy', root: path.join(dir, 'pretrained_model_collections/noisy_collection') }]);
+    expect(configErrorOf(() => loadConfig({ cwd: tempProject(undefined) })).key).toBe('collections.basic.raw');
   });
 
   it('rejects an empty collections object and a bad collection name', () => {

@@ -1,7 +1,4 @@
-import { FormatError } from '../../formats/errors.js';
-import { writeNpz } from '../../formats/npz.js';
-import { writePickle } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, NpScalar, type PyValue } from '../../formats/pickle/values.js';
+import { FormatError, NpArray, NpDtype, NpScalar, type PyValue, writeNpz, writePickle } from '../../formats/index.js';
 import { METRIC_FILES, extractCheckpointMetrics, modeConnectivity } from '../../dataset/checkpoint-metrics.js';
 import { MetricsStructureError } from '../../dataset/errors.js';
 import { mean32, mean64 } from '../../dataset/numpy-mean.js';

@@ -1,6 +1,6 @@
 /** Cell-by-cell comparison of two dataframe CSV texts: numbers within a relative tolerance, text exactly. */
 import { parse } from 'csv-parse/sync';
-import { closeRel } from './shared.js';
+import { closeRel } from '../helpers/shared.js';
 
 /** Columns holding text (labels); every other column is compared as numbers. */
 const TEXT_COLUMNS = new Set(['bs_failure', 'width_vs_batch', 'data_vs_batch']);

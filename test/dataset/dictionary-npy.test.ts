@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpyObject } from '../../formats/npy.js';
-import { NpScalar, PyTuple, type PyValue } from '../../formats/pickle/values.js';
+import { NpScalar, PyTuple, type PyValue } from '../../formats/values.js';
 import { dictionaryEntries } from '../../dataset/dictionary.js';
 import { dictionaryToNpy } from '../../dataset/dictionary-npy.js';
 import { readPublishedGrid } from '../../dataset/published-grid.js';
-import { REFERENCE, describeIfShared } from './shared.js';
+import { REFERENCE, describeIfShared } from '../helpers/shared.js';
 
 /** Differences between two read-back values: kind and value (NaN equal to NaN, -0 apart from 0). */
 function differences(ours: PyValue, theirs: PyValue, where: string, out: string[]): void {

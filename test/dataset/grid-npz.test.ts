@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNpz } from '../../formats/npz.js';
+import { readNpz } from '../../formats/index.js';
 import { gridNpzArrays, readGridNpz, writeGridNpz } from '../../dataset/grid-npz.js';
 import { cellIndex } from '../../dataset/grid.js';
 import { METRIC_NAMES } from '../../dataset/metrics.js';
@@ -51,7 +51,7 @@ describe('grid.npz', () => {
 
   const python = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' });
   const hasNumpy = python.status === 0;
-  if (!hasNumpy) console.warn('skipping the numpy load check: /usr/bin/python3 with numpy absent');
+  if (!hasNumpy) process.stderr.write('skipping the numpy load check: /usr/bin/python3 with numpy absent\n');
   (hasNumpy ? test : test.skip)('loads in numpy without allow_pickle (optional)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mdpipe-grid-npz-'));
     try {

@@ -1,5 +1,4 @@
-import { writeNpy } from '../../formats/npy.js';
-import { NpArray, NpDtype, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, type PyValue, writeNpy } from '../../formats/index.js';
 import { MetricsStructureError } from '../../dataset/errors.js';
 import { PUBLISHED_GRID_METRICS, cellIndex } from '../../dataset/grid.js';
 import { readPublishedGrid } from '../../dataset/published-grid.js';

@@ -4,14 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpyObject } from '../../formats/npy.js';
-import { NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { NpScalar, type PyDict, PyTuple, type PyValue, readNpyObject } from '../../formats/index.js';
 import { buildDataframeRows, dataframeToCsv } from '../../dataset/dataframe.js';
 import { DICTIONARY_METRICS, buildDictionary, dictionaryToJson } from '../../dataset/dictionary.js';
 import { readPublishedGrid } from '../../dataset/published-grid.js';
 import { OPERATIONS } from '../../dataset/rfi.js';
 import { compareCsv } from './compare-csv.js';
-import { REFERENCE, closeRel, describeIfShared } from './shared.js';
+import { REFERENCE, closeRel, describeIfShared } from '../helpers/shared.js';
 
 const num = (v: PyValue): number => (v instanceof NpScalar ? Number(v.value) : (v as number));
 const get = (d: PyValue, key: string): PyValue => (d as PyDict).get(key)!;

@@ -12,7 +12,7 @@ import { buildGrid, type Axes, type GridEntry } from '../../dataset/grid.js';
 import { METRIC_FILES } from '../../dataset/metrics.js';
 import { formatPythonFloat } from '../../dataset/python-float.js';
 import { compareCsv } from './compare-csv.js';
-import { REFERENCE, closeRel, describeIfShared } from './shared.js';
+import { REFERENCE, closeRel, describeIfShared } from '../helpers/shared.js';
 
 const AXES: Axes = {
   bs: [16, 19, 24, 27, 32, 44, 64, 92, 128, 180, 256, 364, 512, 724, 1024],

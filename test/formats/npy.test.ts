@@ -2,7 +2,7 @@ import { formatNpyHeader } from '../../formats/npy-header.js';
 import { readNpy, readNpyObject, writeNpy } from '../../formats/npy.js';
 import { OP } from '../../formats/pickle/opcodes.js';
 import { rawPickle, writePickle } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, type PyDict, type PyValue } from '../../formats/values.js';
 import { expectFormatError, formatErrorOf } from './support.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');

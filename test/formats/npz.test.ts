@@ -2,7 +2,7 @@ import { deflateSync, zipSync } from 'fflate';
 import { readNpz, writeNpz } from '../../formats/npz.js';
 import { writeNpy } from '../../formats/npy.js';
 import { writePickle } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype } from '../../formats/values.js';
 import { crc32, crc32Portable, readZipDirectory } from '../../formats/zip.js';
 import { expectFormatError, formatErrorOf } from './support.js';
 

@@ -1,7 +1,7 @@
 import { OP } from '../../formats/pickle/opcodes.js';
 import { readPickle } from '../../formats/pickle/reader.js';
 import { PyFloat, writePickle, type PickleInput } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/values.js';
 
 const F8 = new NpDtype('<f8');
 const F4 = new NpDtype('<f4');

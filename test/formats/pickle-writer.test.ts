@@ -2,7 +2,7 @@ import { UnwritableValueError } from '../../formats/errors.js';
 import { OP } from '../../formats/pickle/opcodes.js';
 import { readPickle } from '../../formats/pickle/reader.js';
 import { PyFloat, rawPickle, u32le, writePickle, type PickleInput } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from '../../formats/values.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');

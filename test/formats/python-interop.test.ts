@@ -8,8 +8,9 @@ import { readNpy, writeNpy } from '../../formats/npy.js';
 import { readNpz, writeNpz } from '../../formats/npz.js';
 import { readPickle } from '../../formats/pickle/reader.js';
 import { PyFloat, writePickle, type PickleInput } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/pickle/values.js';
-import { describeIfNumpy, expectFormatError, PYTHON } from './support.js';
+import { NpArray, NpDtype, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/values.js';
+import { describeIfNumpy, PYTHON } from '../helpers/shared.js';
+import { expectFormatError } from './support.js';
 
 const SCRIPT = String.raw`
 import io, sys, pickle, zipfile

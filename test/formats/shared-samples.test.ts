@@ -8,9 +8,10 @@ import { readNpy, readNpyObject, writeNpy } from '../../formats/npy.js';
 import { readNpz } from '../../formats/npz.js';
 import { readPickle } from '../../formats/pickle/reader.js';
 import { writePickle } from '../../formats/pickle/writer.js';
-import { NpArray, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpScalar, PyTuple, type PyDict, type PyValue } from '../../formats/values.js';
 import { extractZipMember, readZipDirectory } from '../../formats/zip.js';
-import { describeIfShared, formatErrorOf, PUBLISHED, RAW_SAMPLE, SAMPLE_FOLDER } from './support.js';
+import { describeIfShared, PUBLISHED, RAW_SAMPLE, SAMPLE_FOLDER } from '../helpers/shared.js';
+import { formatErrorOf } from './support.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));

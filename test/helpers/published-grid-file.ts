@@ -6,8 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Grid } from '../../dataset/grid.js';
 import { METRIC_NAMES } from '../../dataset/metrics.js';
-import { writeNpy } from '../../formats/npy.js';
-import { NpArray, NpDtype, type PyKey, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, type PyKey, type PyValue, writeNpy } from '../../formats/index.js';
 
 export const PUBLISHED_METRICS = METRIC_NAMES.filter((m) => m !== 'L2');
 

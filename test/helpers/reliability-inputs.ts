@@ -13,11 +13,7 @@ import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { zipSync, strToU8 } from 'fflate';
 import { prng } from './prng.js';
 import type { MetricFile } from '../../dataset/metrics.js';
-import { writeNpz } from '../../formats/npz.js';
-import { OP } from '../../formats/pickle/opcodes.js';
-import { readPickle } from '../../formats/pickle/reader.js';
-import { rawPickle, u32le, writePickle, type PickleInput } from '../../formats/pickle/writer.js';
-import { NpArray, NpDtype, NpScalar, type PyDict, type PyValue } from '../../formats/pickle/values.js';
+import { NpArray, NpDtype, NpScalar, OP, type PickleInput, type PyDict, type PyValue, rawPickle, readPickle, u32le, writeNpz, writePickle } from '../../formats/index.js';
 
 /** Where a bad input is planted, and what it is given. */
 export interface PlantContext {

@@ -370,7 +370,7 @@ export function describeResult(r: CliResult): string {
   const stdout = s ? '(the run --json summary above)' : r.stdout.slice(0, 3000);
   const stderr = r.stderr.length > 6000 ? `${r.stderr.slice(0, 3000)}\n...\n${r.stderr.slice(-3000)}` : r.stderr;
   // Warnings and errors of a JSON log, wherever they are in a long one.
-  const alerts = r.stderr.split('\n').filter((line) => /^\{"level":(40|50|60)/.test(line)).slice(0, 20);
+  const alerts = r.stderr.split('\n').filter((line) => /^\{"level":(40|50|60)|^(warn|error|fatal): /.test(line)).slice(0, 20);
   return (
     `exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''}${counts}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}` +
     (alerts.length > 0 && r.stderr.length > 6000 ? `\n--- warnings and errors logged ---\n${alerts.join('\n')}` : '')

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../cache/digest.js';
+import { explainText } from '../../cli/explain-text.js';
 import { openEngine } from '../../pipeline/engine.js';
 import { InputChangedError, UnknownTargetError } from '../../pipeline/errors.js';
 import type { EngineEvent } from '../../pipeline/events.js';
@@ -85,7 +86,7 @@ describe('incremental runs', () => {
     const result = await build({ scale: 2 });
     expect(rig.counter.total('parse')).toBe(7);
     expect(result.summary.executed).toBe(ALL);
-    expect(result.outcomes.find((o) => o.id === 'parse:noisy/p0')!.reason).toContain('parameter params.scale changed (1 → 2)');
+    expect(result.outcomes.find((o) => o.id === 'parse:noisy/p0')!.reason).toContain('parameter scale changed (1 → 2)');
   });
 
   it('a code-version change re-runs that kind; unchanged outputs stop there (early cutoff)', async () => {
@@ -308,7 +309,7 @@ describe('published files', () => {
     rmSync(path);
     rig.counter.reset();
     const plan = await (await rig.engine()).dryRun();
-    expect(plan.tasks.find((t) => t.id === 'export:noisy')).toMatchObject({ action: 'fresh', reason: 'up to date; would restore noisy/table.csv from the cache' });
+    expect(plan.tasks.find((t) => t.id === 'export:noisy')).toMatchObject({ action: 'fresh', reason: 'up to date; noisy/table.csv is missing: would restore it from the cache' });
     expect(existsOut('noisy/table.csv')).toBe(false);
     const restored = await build();
     expect(rig.counter.total()).toBe(0);
@@ -369,14 +370,14 @@ describe('planning and inspection', () => {
         { field: 'file', name: 'a.txt', path, old: oldHash, new: newHash },
       ]),
     );
-    expect(explanation.text).toContain(path);
-    expect(explanation.text).toContain(oldHash);
-    expect(explanation.text).toContain(newHash);
-    expect(explanation.text).toContain('parameter params.scale changed (1 → 3)');
+    expect(explainText(explanation)).toContain(path);
+    expect(explainText(explanation)).toContain(oldHash);
+    expect(explainText(explanation)).toContain(newHash);
+    expect(explainText(explanation)).toContain('parameter scale changed (1 → 3)');
 
     const downstream = await engine.explain('grid:basic');
     expect(downstream.action).toBe('run-if-upstream-changes');
-    expect(downstream.text).toContain('upstream parse:basic/p0 would re-run');
+    expect(explainText(downstream)).toContain('upstream parse:basic/p0 would re-run');
   });
 
   it('explain of a fresh task says so; of an unknown task suggests ids', async () => {
@@ -384,7 +385,7 @@ describe('planning and inspection', () => {
     const engine = await rig.engine();
     const fresh = await engine.explain('summary:all');
     expect(fresh).toMatchObject({ state: 'fresh', changes: [] });
-    expect(fresh.text).toMatch(/^summary:all: fresh/);
+    expect(explainText(fresh)).toMatch(/^summary:all: fresh/);
     await expect(engine.explain('summary:al')).rejects.toThrow(/Did you mean: summary:all/);
   });
 

@@ -2,7 +2,8 @@
  * Keys and the field-by-field diff behind `explain`, `status` and dry-run reasons.
  */
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
-import { canonicalJson, describeChange, diffFingerprint, makeFingerprint, summarizeChanges } from '../../pipeline/fingerprint.js';
+import { canonicalJson, type Json } from '../../util/json.js';
+import { describeChange, diffFingerprint, makeFingerprint, summarizeChanges } from '../../pipeline/fingerprint.js';
 
 const D1 = '1'.repeat(64);
 const D2 = '2'.repeat(64);
@@ -83,8 +84,8 @@ describe('diffFingerprint', () => {
     ]);
     expect(changes.map((c) => describeChange(c))).toEqual([
       'code version changed (1 → 2)',
-      'parameter params.axes.bs[2] changed ((unset) → 64)',
-      'parameter params.scale changed (1 → 2)',
+      'parameter axes, bs, item 3 added (64)',
+      'parameter scale changed (1 → 2)',
       `input a.txt changed: /raw/p0/a.txt (${D1.slice(0, 12)} → ${D3.slice(0, 12)})`,
       'input b.txt no longer declared (/raw/p0/b.txt)',
       'new input c.txt (/raw/p0/c.txt)',
@@ -93,6 +94,13 @@ describe('diffFingerprint', () => {
     ]);
     expect(describeChange(changes[3], true)).toBe(`input a.txt changed: /raw/p0/a.txt (${D1} → ${D3})`);
     expect(summarizeChanges(changes)).toBe('code version changed (1 → 2) (+7 more)');
+  });
+
+  it('words parameter paths for people, not as the engine stores them (issue 14 point 7)', () => {
+    const word = (path: string, old: Json | undefined, now: Json | undefined) => describeChange({ field: 'params', path, old, new: now });
+    expect(word('params.outsideAxes[0]', undefined, 'bs64-w32-d10')).toBe('parameter outside axes, item 1 added ("bs64-w32-d10")');
+    expect(word('params.outsideAxes[1]', 'bs8-w4-d2', undefined)).toBe('parameter outside axes, item 2 removed (was "bs8-w4-d2")');
+    expect(word('params', 1, 2)).toBe('parameters changed (1 → 2)');
   });
 
   it('reports an upstream whose output is not known yet as unknown', () => {

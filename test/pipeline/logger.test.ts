@@ -2,7 +2,8 @@
  * The logger factory (JSON lines or pino-pretty, same process) and how engine events are logged.
  */
 import { PassThrough } from 'node:stream';
-import { createLogger, logEvent } from '../../pipeline/logger.js';
+import { createLogger } from '../../cli/logger.js';
+import { logEvent } from '../../pipeline/logger.js';
 
 function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();

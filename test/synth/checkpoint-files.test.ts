@@ -1,7 +1,6 @@
 /** One folder's files from given values: seeds, bounds, NaN files, and the counts the extractor sees. */
 import { extractCheckpointMetrics } from '../../dataset/checkpoint-metrics.js';
-import { readPickle } from '../../formats/pickle/reader.js';
-import type { PyDict } from '../../formats/pickle/values.js';
+import { type PyDict, readPickle } from '../../formats/index.js';
 import { checkpointFiles } from '../../synth/checkpoint-files.js';
 import type { CellValues } from '../../synth/model.js';
 import { rngFromKey } from '../../synth/prng.js';

@@ -15,7 +15,8 @@ import { resolveAxes, SMALL_AXES } from '../../synth/axes.js';
 import { SynthError, synthesize } from '../../synth/index.js';
 import { rngFromKey } from '../../synth/prng.js';
 import { PUBLISHED_METRICS, writePublishedGridFile } from '../helpers/published-grid-file.js';
-import { PUBLISHED_GRID, closeRel, describeIfPublished, extractFolder, readTree, tempDir } from './support.js';
+import { describeIfShared, PUBLISHED_GRID } from '../helpers/shared.js';
+import { closeRel, extractFolder, readTree, tempDir } from './support.js';
 
 const layout = parseLayout(DEFAULT_LAYOUT, 'test');
 const GRID_METRICS = PUBLISHED_METRICS;
@@ -28,7 +29,7 @@ function gridValue(grid: Grid, metric: MetricName, c: { bs: number; width: numbe
   return grid.metrics[metric][cellIndex(grid.axes, grid.axes.bs.indexOf(c.bs), grid.axes.width.indexOf(c.width), grid.axes.data.indexOf(c.data))];
 }
 
-describeIfPublished('from the published grid', () => {
+describeIfShared('from the published grid', () => {
   // 3 bs x 3 width x 2 data, chosen so the cells hold every shape of curve the published grid has:
   // barriers, dips, flat at 0 with peak -0.0, an end farther than the peak; and train_acc = 100.
   const axes: Axes = { bs: [16, 128, 1024], width: [2, 16, 128], data: ['10', '01'] };

@@ -1,24 +1,10 @@
-/** Helpers of the synth tests: temporary folders, reading a written tree back, ../shared detection. */
+/** Helpers of the synth tests: temporary folders, reading a written tree back. */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fg from 'fast-glob';
 import { extractCheckpointMetrics, type CheckpointMetrics } from '../../dataset/checkpoint-metrics.js';
 import { METRIC_FILES } from '../../dataset/metrics.js';
-
-/** `../shared` relative to the project root (jest runs from there). */
-export const SHARED = resolve(process.cwd(), '../shared');
-export const PUBLISHED_GRID = join(SHARED, 'reference/published/metric_grid_13_13_10_public.npy');
-
-/** `describe` when the published grid is there, else a visibly skipped block. */
-export function describeIfPublished(name: string, fn: () => void): void {
-  if (existsSync(PUBLISHED_GRID)) {
-    describe(name, fn);
-  } else {
-    describe.skip(name, () => undefined);
-    console.warn(`skipping "${name}": ../shared absent (looked for ${PUBLISHED_GRID})`);
-  }
-}
 
 const made: string[] = [];
 

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
 import { parseLayout } from '../../config/layout.js';
 import { METRIC_FILES } from '../../dataset/metrics.js';
-import { readPickle } from '../../formats/pickle/reader.js';
-import { readZipDirectory } from '../../formats/zip.js';
+import { readPickle, readZipDirectory } from '../../formats/index.js';
 import { CURVE_MEMBERS } from '../../synth/curve.js';
 import { SMALL_AXES, SynthError, synthesize } from '../../synth/index.js';
 import { extractFolder, readTree, tempDir } from './support.js';
@@ -178,7 +177,7 @@ const python = (() => {
     return false;
   }
 })();
-if (!python) console.warn('skipping the Python check: /usr/bin/python3 with numpy absent');
+if (!python) process.stderr.write('skipping the Python check: /usr/bin/python3 with numpy absent\n');
 
 (python ? test : test.skip)('files load in Python + numpy, and numpy computes the same metrics (optional)', async () => {
   const root = tempDir();

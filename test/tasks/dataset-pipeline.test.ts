@@ -11,7 +11,7 @@ import type { RunSummary } from '../../pipeline/events.js';
 import { synthesize } from '../../synth/index.js';
 import { defineDataset } from '../../tasks/index.js';
 import { compareCsv } from '../dataset/compare-csv.js';
-import { REFERENCE, describeIfShared } from '../dataset/shared.js';
+import { REFERENCE, describeIfShared } from '../helpers/shared.js';
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `mdpipe-${prefix}-`));

@@ -12,3 +12,9 @@ export function closeMatches(wanted: string, candidates: Iterable<string>, limit
   scored.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1));
   return scored.slice(0, limit).map(([, candidate]) => candidate);
 }
+
+/** `; did you mean "x"?` (the closest candidate), or the empty string when none is close. */
+export function didYouMean(input: string, candidates: readonly string[]): string {
+  const [best] = closeMatches(input, candidates, 1);
+  return best === undefined ? '' : `; did you mean "${best}"?`;
+}

@@ -1,4 +1,4 @@
-import { countText } from '../../pipeline/count-text.js';
+import { countText } from '../../util/count-text.js';
 
 describe('countText', () => {
   test('integers as Intl en-US writes them', () => {
