@@ -143,7 +143,7 @@ describe('loadConfig', () => {
     expect(axes.problem).toContain('unknown key "widht"; did you mean "width"?');
     expect(axes.fix).toBe('known keys here: bs, width, data');
     const collection = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, axis: {} } } }, ['tree']) }));
-    expect(collection.fix).toBe('known keys here: raw, layout, axes');
+    expect(collection.fix).toBe('known keys here: raw, layout, axes, noise');
     const both = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, grid: 'g.npy' } } }, ['tree']) }));
     expect(both.problem).toBe('has both "raw" and "grid"');
     expect(both.fix).toMatch(/^use one of them/);
