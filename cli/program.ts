@@ -185,7 +185,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
 
   program
     .command('graph')
-    .summary('print the task graph (text, dot, mermaid or json)')
+    .summary('print the task graph (text, dot, mermaid, json) or draw it (svg, html)')
     .description(
       'Prints the task graph. text, dot and mermaid show the kind graph, checkpoint tasks folded into one ' +
         'node per collection ("parse:basic/* (1,690)"), unless --full; json lists every task and edge as ' +
@@ -193,7 +193,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'With targets, only they and their upstream. Needs the raw tree (discovery), not the cache.',
     )
     .argument('[targets...]', 'only these task ids or globs and their upstream')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'dot', 'mermaid', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'output format (svg, html: drawn by Graphviz, nodes coloured fresh/stale/failed)').choices(['text', 'dot', 'mermaid', 'json', 'svg', 'html']).default('text'))
     .option('--full', 'every task instead of the kind graph (text, dot, mermaid)')
     .option('--max-nodes <n>', 'largest --full graph drawn; above it the kind graph is shown with a hint', positiveInt, 500)
     .addHelpText(
@@ -203,6 +203,8 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'mdpipe graph --format mermaid > graph.mmd     # paste into Markdown (GitHub renders it)',
         'mdpipe graph --format dot > graph.dot         # then: dot -Tsvg graph.dot > graph.svg (Graphviz)',
         'mdpipe graph --format json > graph.json       # every task and edge',
+        'mdpipe graph --format svg > graph.svg         # drawn, nodes coloured by status (fresh, stale, failed)',
+        'mdpipe graph --format html > graph.html       # the same drawing as a page that opens from disk',
         'mdpipe graph --full --max-nodes 2000 export:basic   # every task export:basic needs (1,694 on the demo)',
       ]),
     )

@@ -11,6 +11,7 @@ import { trapInterrupt } from './interrupt.js';
 import { chooseProgressMode, createProgress } from './progress.js';
 import { openProject } from './project.js';
 import { createRunReporter } from './run-reporter.js';
+import { writeRunPages } from './run-pages.js';
 import { renderRunSummary } from './run-summary.js';
 import { createSessionLogger, type Session } from './session.js';
 import type { SharedCacheFlags } from './shared-cache.js';
@@ -77,6 +78,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
       throw error;
     }
     reporter.stop();
+    await writePages(engine, config, result, terminal);
     const s = result.summary;
     if (flags.json) terminal.out(`${JSON.stringify(remote ? queue.withWorkers(withErrors(result), remote) : withErrors(result))}\n`);
     else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
@@ -92,6 +94,15 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     await engine.close();
     if (remote && globals.debug) terminal.err(`queue ${remote.url.display}: ${JSON.stringify(remote.stats)}\n`);
     await remote?.close();
+  }
+}
+
+/** index.html and its companions (cli/run-pages.ts); a page that cannot be written is a warning, not a failed run. */
+async function writePages(engine: Parameters<typeof writeRunPages>[0], config: ResolvedConfig, result: RunResult, terminal: Session['terminal']): Promise<void> {
+  try {
+    await writeRunPages(engine, config, result);
+  } catch (error) {
+    terminal.err(`warning: could not write ${config.outDir}/index.html: ${(error as Error).message}\n`);
   }
 }
 

@@ -48,3 +48,4 @@ export { KeyvCacheStore, type KeyvCacheStoreOptions } from '../cache/keyv-store.
 export { openDefaultStore } from '../cache/default-store.js';
 export type { GcOptions, GcReport } from '../cache/gc.js';
 export { CacheStoreError, StoreWriteError, StoreCapabilityError, StoreReadError, StoreOpenError } from '../cache/errors.js';
+export { foldedId } from './graph-fold.js';

@@ -77,6 +77,11 @@ export interface TaskDeclaration {
   run(ctx: TaskContext): TaskResult | Promise<TaskResult>;
   /** One-line human description for `status`, `graph` and `--help`. */
   description?: string;
+  /**
+   * Left out of a run without targets (plots: slow, and not what most runs want); built when a target
+   * names it. Not in the key: it decides whether the task runs, not what it computes.
+   */
+  onlyWhenTargeted?: boolean;
 }
 
 /**

@@ -21,11 +21,11 @@ const writers = lazy(async () => {
 
 /**
  * Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated;
- * 3: report.json has checkpointNotes; 4: the wording of its warning.
+ * 3: report.json has checkpointNotes; 4: the wording of its warning; 5: dictionary.npy.
  */
-export const EXPORT_CODE_VERSION = '4';
+export const EXPORT_CODE_VERSION = '5';
 
-export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
+export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 
 export function exportTask(collection: string, dictionary: DictionaryOptions): TaskDeclaration {
   const [gridId, rfiId, labelId] = (['grid', 'rfi', 'label'] as const).map((k) => taskId(k, collection));
@@ -47,6 +47,7 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
       return {
         value: { rows: rows.length, report },
         files: {
+          ...(await dictionaryNpyFile(collection, grid, dictionary)),
           [`${collection}/dataframe.csv`]: text(dataframeToCsv(rows)),
           [`${collection}/dictionary.json`]: dictionaryToBytes(dictionaryEntries(grid, dictionary)),
           [`${collection}/grid.npz`]: writeGridNpz(grid),
@@ -55,6 +56,14 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
       };
     },
   };
+}
+
+// dictionary.npy (issue 13): kept apart from the run function above so edits to either merge cleanly.
+const npyWriter = lazy(() => import('../dataset/dictionary-npy.js'));
+
+async function dictionaryNpyFile(collection: string, grid: GridOutput['grid'], options: DictionaryOptions): Promise<Record<string, Uint8Array>> {
+  const [{ dictionaryToNpy }, { dictionaryEntries }] = await Promise.all([npyWriter(), writers()]);
+  return { [`${collection}/dictionary.npy`]: dictionaryToNpy(dictionaryEntries(grid, options)) };
 }
 
 /** What `report.json` holds: coverage of the axes and what a person should look at. */

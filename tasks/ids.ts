@@ -5,7 +5,7 @@
  */
 import type { CheckpointCoords } from '../config/layout.js';
 
-export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export'] as const;
+export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export', 'plot'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const taskId = (kind: Exclude<Kind, 'parse'>, collection: string): string => `${kind}:${collection}`;
