@@ -51,7 +51,10 @@ const { outputFiles } = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', '@parcel/watcher'],
+  // The Redis clients (shared cache, queue) are loaded from node_modules only by runs that use them.
+  // The plotting and graph-drawing libraries too: ESM with top-level await (vega), a native addon
+  // (resvg), a large wasm (graphviz); loaded by dynamic import only by `plot` tasks and `graph --format svg`.
+  external: ['better-sqlite3', '@parcel/watcher', '@keyv/redis', 'bullmq', 'ioredis', 'vega', 'vega-lite', '@resvg/resvg-js', '@hpcc-js/wasm-graphviz'],
   // Our modules find package.json and load packages through createRequire relative to import.meta.url;
   // in the bundle that is the bundle's own URL (dist/bundle/ sits where dist/cli/ did, two levels down).
   define: { 'import.meta.url': '__mdpipeModuleUrl' },

@@ -28,6 +28,9 @@ if (debug) process.setSourceMapsEnabled(true);
 const fresh = bundled !== undefined && !(bundled < (mtime('tsconfig.build.tsbuildinfo') ?? 0));
 const useBundle = fresh && !(debug && compiled !== undefined);
 
+// The bundle's own import() fails under a code cache made in another process (util/import-esm.ts): it
+// imports the ES-module packages it loads on demand (plotting, graph drawing) through this one.
+globalThis.__mdpipeImport = (specifier) => import(specifier);
 const { main, bundle } = useBundle ? loadBundle(fileURLToPath(new URL('bundle/main.cjs', dist))) : await import(new URL('cli/main.js', dist).href);
 const training = process.env.MDPIPE_CODE_CACHE_TRAIN;
 if (training && bundle) {

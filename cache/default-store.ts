@@ -8,9 +8,9 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { Keyv } from 'keyv';
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { isDamagedStoreError, StoreOpenError } from './errors.js';
-import { KeyvCacheStore } from './keyv-store.js';
+import { KeyvCacheStore, type StoreNamespace } from './keyv-store.js';
 import type { CacheStore } from './store.js';
 import { SqliteKeyvDatabase } from './sqlite-keyv-adapter.js';
 
@@ -24,11 +24,19 @@ export const DEFAULT_STORE_FILE = 'cache.sqlite';
 const serialize = (data: unknown): string => JSON.stringify(data);
 const deserialize = <Value>(text: string): { value?: Value; expires?: number } => JSON.parse(text);
 
+/** A tier behind the SQLite adapters (the shared cache, `cache/shared/`): wraps each namespace's adapter. */
+export interface StoreTier {
+  wrap(namespace: StoreNamespace, local: KeyvStoreAdapter): KeyvStoreAdapter;
+  /** Added to the store's description (`sqlite:… + redis://host:port/0`); never a password. */
+  description: string;
+  close(): Promise<void>;
+}
+
 /**
- * Opens (creating if needed) the default SQLite store in `cacheDir`.
+ * Opens (creating if needed) the default SQLite store in `cacheDir`, with an optional tier behind it.
  * @throws StoreOpenError naming the file and the fix (read-only, full disk, not a database)
  */
-export function openDefaultStore(cacheDir: string): KeyvCacheStore {
+export function openDefaultStore(cacheDir: string, tier?: StoreTier): KeyvCacheStore {
   const file = join(cacheDir, DEFAULT_STORE_FILE);
   let database: SqliteKeyvDatabase;
   try {
@@ -38,11 +46,14 @@ export function openDefaultStore(cacheDir: string): KeyvCacheStore {
     throw new StoreOpenError(`sqlite:${file}`, error);
   }
   return new KeyvCacheStore({
-    description: `sqlite:${file}`,
+    description: tier ? `sqlite:${file} + ${tier.description}` : `sqlite:${file}`,
     keyv: (namespace) =>
-      new Keyv({ store: database.adapter(), namespace, serialize, deserialize, throwOnErrors: true }),
+      new Keyv({ store: tier ? tier.wrap(namespace, database.adapter()) : database.adapter(), namespace, serialize, deserialize, throwOnErrors: true }),
     compact: () => database.compact(),
-    close: () => database.close(),
+    close: async () => {
+      database.close();
+      await tier?.close();
+    },
   });
 }
 

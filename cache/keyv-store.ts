@@ -326,7 +326,7 @@ async function encodeBlob(bytes: Uint8Array): Promise<string> {
 }
 
 /** The bytes of a stored blob text, or undefined when deflated data does not inflate (damage). */
-function decodeBlob(text: string): Buffer | undefined {
+export function decodeBlob(text: string): Buffer | undefined {
   if (!text.startsWith(DEFLATED)) return Buffer.from(text, 'base64');
   try {
     return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: 2 ** 31 - 1 });

@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { LOG_FORMATS } from './logger.js';
+import { addSharedCacheOptions } from './shared-cache.js';
 import { createSession, LOG_LEVELS, type GlobalOptions, type Session } from './session.js';
 import { age, positiveInt, size, wholeNumber } from './units.js';
 import { toolVersion } from './version.js';
@@ -82,8 +83,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await demoCommand(session(command), options);
     });
 
-  program
-    .command('run')
+  addSharedCacheOptions(program.command('run'), 'run')
     .summary('build the targets (default: everything) and what they need, skipping what is fresh')
     .description(
       'Builds the targets (default: every task) and the stale upstream they need. A task re-runs only when ' +
@@ -100,6 +100,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .option('-j, --jobs <n>', 'tasks run at once (default: "jobs" in the config, else the number of cores)', positiveInt)
     .option('--wait', 'if another run holds the cache lock, wait for it instead of failing with exit code 1')
     .option('--no-progress', 'no progress bar (a progress line every 2 s instead)')
+    .option('--queue <url>', 'send checkpoint (parse) tasks, in batches, to workers on this Redis (`mdpipe worker --queue URL`); the rest runs here')
     .addHelpText(
       'after',
       examples([
@@ -150,8 +151,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await watchCommand(session(command), targets, options);
     });
 
-  program
-    .command('status')
+  addSharedCacheOptions(program.command('status'), 'read')
     .summary('which tasks are fresh and which are stale, and why')
     .description(
       'Lists every task (or the targets and their upstream) as fresh or stale with the reason, from the same ' +
@@ -168,8 +168,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await statusCommand(session(command), targets, options);
     });
 
-  program
-    .command('explain')
+  addSharedCacheOptions(program.command('explain'), 'read')
     .summary('why a task would re-run, field by field')
     .description(
       'Compares what a task\'s stored result was built from with the current state, field by field: each ' +
@@ -186,7 +185,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
 
   program
     .command('graph')
-    .summary('print the task graph (text, dot, mermaid or json)')
+    .summary('print the task graph (text, dot, mermaid, json) or draw it (svg, html)')
     .description(
       'Prints the task graph. text, dot and mermaid show the kind graph, checkpoint tasks folded into one ' +
         'node per collection ("parse:basic/* (1,690)"), unless --full; json lists every task and edge as ' +
@@ -194,7 +193,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'With targets, only they and their upstream. Needs the raw tree (discovery), not the cache.',
     )
     .argument('[targets...]', 'only these task ids or globs and their upstream')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'dot', 'mermaid', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'output format (svg, html: drawn by Graphviz, nodes coloured fresh/stale/failed)').choices(['text', 'dot', 'mermaid', 'json', 'svg', 'html']).default('text'))
     .option('--full', 'every task instead of the kind graph (text, dot, mermaid)')
     .option('--max-nodes <n>', 'largest --full graph drawn; above it the kind graph is shown with a hint', positiveInt, 500)
     .addHelpText(
@@ -204,12 +203,32 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'mdpipe graph --format mermaid > graph.mmd     # paste into Markdown (GitHub renders it)',
         'mdpipe graph --format dot > graph.dot         # then: dot -Tsvg graph.dot > graph.svg (Graphviz)',
         'mdpipe graph --format json > graph.json       # every task and edge',
+        'mdpipe graph --format svg > graph.svg         # drawn, nodes coloured by status (fresh, stale, failed)',
+        'mdpipe graph --format html > graph.html       # the same drawing as a page that opens from disk',
         'mdpipe graph --full --max-nodes 2000 export:basic   # every task export:basic needs (1,694 on the demo)',
       ]),
     )
     .action(async (targets: string[], options, command: Command) => {
       const { graphCommand } = await import('./commands/graph.js');
       state.code = await graphCommand(session(command), targets, options);
+    });
+
+  program
+    .command('worker')
+    .summary('run checkpoint tasks for `mdpipe run --queue` (BullMQ on Redis)')
+    .description(
+      'Takes batches of checkpoint (parse) tasks from the queue on Redis and runs them for coordinators ' +
+        '(`mdpipe run --queue URL`). Needs no configuration: each job names its folders, which must be at the ' +
+        'same absolute paths here (a shared file system). Refuses jobs from another mdpipe or code version. ' +
+        'SIGTERM or Ctrl-C stops it after its running jobs; a worker killed outright has its jobs re-queued to ' +
+        'other workers within about 15 s.',
+    )
+    .requiredOption('--queue <url>', 'the Redis holding the queue: redis://[:password@]host:port[/db] or rediss://…')
+    .option('--concurrency <n>', 'jobs run at once (each a batch of up to 32 tasks); one per core is the useful most', positiveInt, 1)
+    .addHelpText('after', examples(['mdpipe worker --queue redis://:secret@queue.example:6379/0 --concurrency 2', 'mdpipe run --queue redis://:secret@queue.example:6379/0 --json   # on the coordinator']))
+    .action(async (options, command: Command) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      state.code = await workerCommand(session(command), options);
     });
 
   program

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { openEngine } from '../pipeline/index.js';
 import { defineDataset } from '../tasks/index.js';
 import type { Session } from './session.js';
+import { chooseSharedCache, type SharedCacheFlags, type SharedCacheMode } from './shared-cache.js';
 import { toolVersion } from './version.js';
 
 /**
@@ -37,6 +38,10 @@ export interface OpenOptions {
    * `cache info`): no discovery, so they work even when the raw tree is gone.
    */
   withoutGraph?: boolean;
+  /** Use the shared cache if one is configured (cli/shared-cache.ts): `run` writes through, `read` only looks. */
+  shared?: { mode: SharedCacheMode; flags?: SharedCacheFlags };
+  /** Changes the task definitions before discovery (`run --queue` sends partition tasks to workers). */
+  wrapDefinition?: (definition: PipelineDefinition) => PipelineDefinition;
   /** What a long-lived caller (`watch`) sets itself: a wrapped definition, its own store, the lock it holds. */
   engine?: Partial<Pick<EngineOptions, 'definition' | 'store' | 'heldLock'>>;
 }
@@ -45,17 +50,36 @@ const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
 
 /** Discovers the dataset's tasks from the configuration and opens the engine on them. */
 export async function openProject(session: Session, config: ResolvedConfig, options: OpenOptions = {}): Promise<Engine> {
-  return openEngine({
-    definition: options.withoutGraph ? EMPTY_DEFINITION : defineDataset(config),
+  // Verbs without a reporter still show the engine's warnings (a lock lost while held, say).
+  const onEvent: EngineListener = options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`));
+  const shared = options.shared && chooseSharedCache(config, options.shared.flags ?? {}, options.shared.mode);
+  const opened = shared
+    ? await (await import('../cache/shared/open.js')).openSharedStore(config.cacheDir, { ...shared, onWarning: (message) => onEvent({ type: 'warning', message }) })
+    : undefined;
+  const engine = await openEngine({
+    definition: options.withoutGraph ? EMPTY_DEFINITION : (options.wrapDefinition ?? ((d) => d))(defineDataset(config)),
     cacheDir: config.cacheDir,
     openStore: () => openDefaultStore(config.cacheDir),
     replaceDamagedStore: (store, error) => replaceDamagedStore(config.cacheDir, store, error),
     outDir: config.outDir,
     jobs: options.jobs ?? config.jobs,
-    // Verbs without a reporter still show the engine's warnings (a lock lost while held, say).
-    onEvent: options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`)),
+    onEvent,
     toolVersion: toolVersion(),
     lock: { command: session.command },
+    store: opened?.store,
     ...options.engine,
+  }).catch(async (error: unknown) => {
+    await opened?.store.close();
+    throw error;
   });
+  if (opened) {
+    // The engine closes only a store it opened itself: this one is closed here, after it.
+    const closeEngine = engine.close.bind(engine);
+    engine.close = async () => {
+      await closeEngine();
+      await opened.store.close();
+      if (session.globals.debug) session.terminal.err(`shared cache ${opened.tier.url.display}: ${JSON.stringify(opened.tier.stats)}\n`);
+    };
+  }
+  return engine;
 }

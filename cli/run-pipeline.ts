@@ -11,12 +11,16 @@ import { trapInterrupt } from './interrupt.js';
 import { chooseProgressMode, createProgress } from './progress.js';
 import { openProject } from './project.js';
 import { createRunReporter } from './run-reporter.js';
+import { writeRunPages } from './run-pages.js';
 import { renderRunSummary } from './run-summary.js';
 import { createSessionLogger, type Session } from './session.js';
+import type { SharedCacheFlags } from './shared-cache.js';
 import { renderTaskTable } from './task-table.js';
 
 /** The options of `run` (and `demo`). */
-export interface RunFlags {
+export interface RunFlags extends SharedCacheFlags {
+  /** `--queue URL`: partition tasks go to workers (`mdpipe worker`). */
+  queue?: string;
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -41,8 +45,21 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
   const mode = chooseProgressMode(terminal, { quiet: globals.quiet, json: flags.json, progress: flags.progress });
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
   const reporter = createRunReporter(logger, progress, { errorsInSummary: !flags.json });
-  const engine = await openProject(session, config, { jobs: flags.jobs, onEvent: (event) => reporter.onEvent(event) });
-  const trap = trapInterrupt(() => terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'));
+  const queue = flags.queue && !flags.dryRun ? await import('./commands/worker.js') : undefined;
+  const remote = queue && (await queue.openQueue(flags.queue!, (message) => reporter.onEvent({ type: 'warning', message })));
+  const engine = await openProject(session, config, {
+    jobs: remote ? Math.max(flags.jobs ?? config.jobs ?? 0, queue.QUEUE_JOBS) : flags.jobs,
+    wrapDefinition: remote ? (definition) => remote.wrap(definition) : undefined,
+    onEvent: (event) => reporter.onEvent(event),
+    shared: { mode: flags.dryRun ? 'read' : 'run', flags },
+  }).catch(async (error: unknown) => {
+    await remote?.close();
+    throw error;
+  });
+  const trap = trapInterrupt(() => {
+    terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n');
+    if (remote) void remote.cancel();
+  });
   try {
     if (flags.dryRun) {
       const plan = await engine.dryRun({ targets, force: flags.force });
@@ -61,8 +78,9 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
       throw error;
     }
     reporter.stop();
+    await writePages(engine, config, result, terminal);
     const s = result.summary;
-    if (flags.json) terminal.out(`${JSON.stringify(withErrors(result))}\n`);
+    if (flags.json) terminal.out(`${JSON.stringify(remote ? queue.withWorkers(withErrors(result), remote) : withErrors(result))}\n`);
     else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
     if (result.interrupted) {
       const finished = s.executed + s.cached + s.failed;
@@ -74,6 +92,17 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     reporter.stop();
     trap.dispose();
     await engine.close();
+    if (remote && globals.debug) terminal.err(`queue ${remote.url.display}: ${JSON.stringify(remote.stats)}\n`);
+    await remote?.close();
+  }
+}
+
+/** index.html and its companions (cli/run-pages.ts); a page that cannot be written is a warning, not a failed run. */
+async function writePages(engine: Parameters<typeof writeRunPages>[0], config: ResolvedConfig, result: RunResult, terminal: Session['terminal']): Promise<void> {
+  try {
+    await writeRunPages(engine, config, result);
+  } catch (error) {
+    terminal.err(`warning: could not write ${config.outDir}/index.html: ${(error as Error).message}\n`);
   }
 }
 

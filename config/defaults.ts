@@ -12,6 +12,9 @@ export const PUBLISHED_BATCH_SIZES = [16, 24, 32, 44, 64, 92, 128, 180, 256, 364
 /** Data fractions in tenths of CIFAR-10's training set, largest first, as the folders spell them. */
 export const PUBLISHED_DATA = ['10', '09', '08', '07', '06', '05', '04', '03', '02', '01'];
 
+/** Label noise of the published noisy collection, in percent (the basic one has none). */
+export const NOISY_NOISE_PERCENT = 10;
+
 export const DEFAULT_LAYOUT = 'different_knobs_subset_{data}/bs_{bs}/normal/ResNet18_w{width}/metrics';
 export const NOISY_LAYOUT = 'different_knobs_subset_noisy_{data}/bs_{bs}/normal/ResNet18_w{width}/metrics';
 
@@ -22,6 +25,6 @@ export const BUILT_IN_CONFIG: ConfigFile = {
   cacheDir: '.mdpipe',
   collections: {
     basic: { raw: 'pretrained_model_collections/basic_collection', layout: DEFAULT_LAYOUT, axes: publishedAxes },
-    noisy: { raw: 'pretrained_model_collections/noisy_collection', layout: NOISY_LAYOUT, axes: publishedAxes },
+    noisy: { raw: 'pretrained_model_collections/noisy_collection', layout: NOISY_LAYOUT, axes: publishedAxes, noise: NOISY_NOISE_PERCENT },
   },
 };

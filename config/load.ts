@@ -12,8 +12,14 @@ import { validateConfig, type AxesConfig, type ConfigFile } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'mdpipe.config.json';
 
-export interface RawCollection {
+/** What every collection has, whatever its source. */
+interface CollectionCommon {
   name: string;
+  /** Percent label noise (`noise` in the config, default 0), recorded in the dictionary. */
+  noise: number;
+}
+
+export interface RawCollection extends CollectionCommon {
   kind: 'raw';
   /** Absolute raw folder. */
   root: string;
@@ -22,8 +28,7 @@ export interface RawCollection {
   axes: AxesConfig;
 }
 
-export interface PublishedCollection {
-  name: string;
+export interface PublishedCollection extends CollectionCommon {
   kind: 'published';
   /** Absolute path of the published grid `.npy`. */
   grid: string;
@@ -38,7 +43,11 @@ export interface ResolvedConfig {
   outDir: string;
   cacheDir: string;
   jobs?: number;
+  /** A shared cache URL (`sharedCache`); the CLI lets `--shared-cache` and MDPIPE_SHARED_CACHE override it. */
+  sharedCache?: string;
   collections: Collection[];
+  /** Build the plot tasks in a default run (`"plots": true`). */
+  plots: boolean;
   /**
    * Collections of the built-in default whose raw folder is absent: left out, so a folder holding only
    * the basic collection builds it (a configuration file's collections are all required).
@@ -106,7 +115,7 @@ export function resolveConfig(config: ConfigFile, file: string | null, baseDir: 
       if (!opts.allowMissingInputs && !fs.existsSync(grid)) {
         throw new ConfigError(`${key}.grid`, `the published grid ${grid} does not exist`, `point ${key}.grid at a metric_grid_*.npy file (relative to ${file ?? 'the working directory'})`);
       }
-      return { name, kind: 'published', grid };
+      return { name, kind: 'published', grid, noise: c.noise ?? 0 };
     }
     const root = path.resolve(baseDir, c.raw);
     if (!opts.allowMissingInputs && !isDirectory(root)) {
@@ -116,7 +125,7 @@ export function resolveConfig(config: ConfigFile, file: string | null, baseDir: 
         `point ${key}.raw at the folder holding the checkpoint folders (relative to ${file ?? 'the working directory'}), or create a demo tree with "mdpipe synth --out ${c.raw} --collection ${name === 'noisy' ? 'noisy' : 'basic'}"`,
       );
     }
-    return { name, kind: 'raw', root, layout: parseLayout(c.layout ?? DEFAULT_LAYOUT, `${key}.layout`), axes: c.axes ?? {} };
+    return { name, kind: 'raw', root, layout: parseLayout(c.layout ?? DEFAULT_LAYOUT, `${key}.layout`), axes: c.axes ?? {}, noise: c.noise ?? 0 };
   });
   return {
     file,
@@ -124,7 +133,9 @@ export function resolveConfig(config: ConfigFile, file: string | null, baseDir: 
     outDir: path.resolve(baseDir, config.outDir ?? 'out'),
     cacheDir: path.resolve(baseDir, config.cacheDir ?? '.mdpipe'),
     jobs: config.jobs,
+    sharedCache: config.sharedCache,
     collections,
+    plots: config.plots ?? false,
   };
 }
 

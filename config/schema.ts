@@ -16,6 +16,9 @@ export const axesSchema = z.strictObject({
   data: dataLabels.optional(),
 });
 
+/** Percent of labels flipped when the collection was trained (issue 13): recorded in the dictionary's `noise`. */
+const noise = z.number().int().min(0).max(100).optional();
+
 export const rawCollectionSchema = z.strictObject({
   /** Folder holding the collection's checkpoint folders (relative to the config file). */
   raw: z.string().min(1),
@@ -23,11 +26,13 @@ export const rawCollectionSchema = z.strictObject({
   layout: z.string().min(1).optional(),
   /** Axis values to build; any axis left out is discovered from the tree. */
   axes: axesSchema.optional(),
+  noise,
 });
 
 export const publishedCollectionSchema = z.strictObject({
   /** A published grid `.npy` (pickled dict of arrays with axes `temp`, `width`, `data`). */
   grid: z.string().min(1),
+  noise,
 });
 
 export const configFileSchema = z.strictObject({
@@ -38,7 +43,11 @@ export const configFileSchema = z.strictObject({
   cacheDir: z.string().min(1).optional(),
   /** Concurrent tasks; default: the number of cores. */
   jobs: z.number().int().positive().optional(),
+  /** A shared cache on Redis (`redis://[:password@]host:port[/db]`); prefer MDPIPE_SHARED_CACHE for a password. */
+  sharedCache: z.string().min(1).optional(),
   collections: z.record(z.string(), z.unknown()),
+  /** Build the `plot:C` tasks in a default run too (they are built only when targeted otherwise). */
+  plots: z.boolean().optional(),
 });
 
 export type AxesConfig = z.infer<typeof axesSchema>;

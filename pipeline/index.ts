@@ -48,3 +48,4 @@ export type { TaskGraph } from './task-graph.js';
 export type { CacheStore } from '../cache/store.js';
 export type { GcOptions, GcReport } from '../cache/gc.js';
 export { CacheStoreError, StoreWriteError, StoreCapabilityError, StoreReadError, StoreOpenError } from '../cache/errors.js';
+export { foldedId } from './graph-fold.js';

@@ -9,11 +9,12 @@ import type { TaskGraph } from './task-graph.js';
 import { foldedId } from './graph-fold.js';
 
 /**
- * Task indices named by `targets` (every task when `targets` is empty).
+ * Task indices named by `targets` (when `targets` is empty, every task but those declared
+ * `onlyWhenTargeted`).
  * @throws UnknownTargetError (a usage error) listing close matches when a target matches nothing
  */
 export function resolveTargets(graph: TaskGraph, targets: readonly string[]): number[] {
-  if (targets.length === 0) return [...graph.order];
+  if (targets.length === 0) return graph.order.filter((i) => !graph.tasks[i].onlyWhenTargeted);
   const chosen = new Set<number>();
   for (const target of targets) {
     const ids = isIdGlob(target) ? matchIds(target, graph.ids) : graph.indexOf(target) === undefined ? [] : [target];

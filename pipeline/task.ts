@@ -106,6 +106,11 @@ export interface TaskDeclaration {
   incremental?: boolean;
   /** How this task's value is stored and passed downstream; default v8 serialisation. In the key (by `codec.id`). */
   codec?: ValueCodec & { id: string };
+  /**
+   * Left out of a run without targets (plots: slow, and not what most runs want); built when a target
+   * names it. Not in the key: it decides whether the task runs, not what it computes.
+   */
+  onlyWhenTargeted?: boolean;
 }
 
 /**

@@ -23,11 +23,11 @@ type Writers = Awaited<ReturnType<typeof writers>>;
 /**
  * Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated;
  * 3: report.json has checkpointNotes; 4: the wording of its warning; 5: report.json counts the labels
- * computed with missing neighbours.
+ * computed with missing neighbours (incr) / dictionary.npy (outputs); 6: both.
  */
-export const EXPORT_CODE_VERSION = '5';
+export const EXPORT_CODE_VERSION = '6';
 
-export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
+export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 
 export function exportTask(collection: string, dictionary: DictionaryOptions): TaskDeclaration {
   const [gridRef, rfiRef, labelRef] = [refs.grid(collection), refs.rfi(collection), refs.label(collection)];
@@ -53,6 +53,7 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
       return {
         value: { rows: w.gridSize(grid.axes), report },
         files: {
+          ...(await dictionaryNpyFile(collection, grid, dictionary)),
           [file('dataframe.csv')]: tables.csv,
           [file('dictionary.json')]: tables.json,
           [file('grid.npz')]: w.writeGridNpz(grid),
@@ -74,4 +75,12 @@ export function exportTask(collection: string, dictionary: DictionaryOptions): T
     }
     return w.patchTextExports({ grid, csv, json }, inputs);
   }
+}
+
+// dictionary.npy (issue 13): kept apart from the run function above so edits to either merge cleanly.
+const npyWriter = lazy(() => import('../dataset/dictionary-npy.js'));
+
+async function dictionaryNpyFile(collection: string, grid: ExportInputs['grid'], options: DictionaryOptions): Promise<Record<string, Uint8Array>> {
+  const [{ dictionaryToNpy }, { dictionaryEntries }] = await Promise.all([npyWriter(), import('../dataset/dictionary.js')]);
+  return { [`${collection}/dictionary.npy`]: dictionaryToNpy(dictionaryEntries(grid, options)) };
 }

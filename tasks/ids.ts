@@ -14,7 +14,7 @@ import type { RfiOutput } from '../dataset/rfi.js';
 import type { TaskContext } from '../pipeline/task.js';
 import type { ParsedCheckpoint } from './parse.js';
 
-export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export'] as const;
+export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export', 'plot'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const taskId = (kind: Exclude<Kind, 'parse'>, collection: string): string => `${kind}:${collection}`;

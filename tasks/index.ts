@@ -1,7 +1,7 @@
 /**
  * The Model Diagnosis Dataset as a pipeline definition: for each configured collection,
  * `parse:C/*` (raw) -> `grid:C` -> `rfi:C` -> `label:C` -> `export:C`; a published collection reads its
- * grid file in place of parse + grid.
+ * grid file in place of parse + grid. `plot:C` (after grid and label) only when targeted or `"plots": true`.
  */
 import type { Collection, ResolvedConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
@@ -13,13 +13,11 @@ import { exportTask } from './export.js';
 import { publishedGridTask, rawGridTask } from './grid.js';
 import { labelTask } from './label.js';
 import { parsePrefix } from './ids.js';
+import { plotTask } from './plot.js';
 import { parseKind, type OutsideFolder } from './parse.js';
 import { rfiTask } from './rfi.js';
 
 export { KINDS, parseId, taskId } from './ids.js';
-
-/** Label noise of the published collections, for the dictionary's `noise` field. */
-const NOISE_PERCENT: Record<string, number> = { noisy: 10 };
 
 export function defineDataset(config: ResolvedConfig): PipelineDefinition {
   const outside = new Map<string, OutsideFolder[]>();
@@ -50,13 +48,13 @@ export function defineDataset(config: ResolvedConfig): PipelineDefinition {
           throw config.file ? error.inFile(config.file) : error;
         }
       }
-      return config.collections.flatMap((c) => collectionTasks(c, outside.get(c.name) ?? []));
+      return config.collections.flatMap((c) => [...collectionTasks(c, outside.get(c.name) ?? []), plotTask(c.name, { always: config.plots })]);
     },
   };
 }
 
 function collectionTasks(c: Collection, outside: OutsideFolder[]): TaskDeclaration[] {
-  const dictionary: DictionaryOptions = { noise: NOISE_PERCENT[c.name] ?? 0 };
+  const dictionary: DictionaryOptions = { noise: c.noise };
   return [
     c.kind === 'raw' ? rawGridTask(c, outside) : publishedGridTask(c),
     rfiTask(c.name),

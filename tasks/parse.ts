@@ -79,7 +79,8 @@ export function parseKind(collection: RawCollection, outside: OutsideFolder[], f
   };
 }
 
-function parseTask(collection: string, folder: string, coords: CheckpointCoords): TaskDeclaration {
+/** One parse task; also rebuilt from a queued job by `tasks/registry.ts` on a worker. */
+export function parseTask(collection: string, folder: string, coords: CheckpointCoords): TaskDeclaration {
   return {
     id: parseId(collection, coords),
     kind: 'parse',

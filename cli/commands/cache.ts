@@ -9,6 +9,7 @@ import { EXIT } from '../exit-codes.js';
 import { bytes, count, displayPath, plural } from '../format.js';
 import { openProject, loadProjectConfig } from '../project.js';
 import type { Session } from '../session.js';
+import { chooseSharedCache } from '../shared-cache.js';
 
 export async function cacheInfoCommand(session: Session, flags: { json?: boolean }): Promise<number> {
   const config = loadProjectConfig(session, { allowMissingInputs: true });
@@ -22,14 +23,18 @@ export async function cacheInfoCommand(session: Session, flags: { json?: boolean
   try {
     const info = await engine.cacheInfo();
     const onDisk = folderBytes(config.cacheDir);
+    // Named (without its password), not counted: `cache` is about this machine's store.
+    const chosen = chooseSharedCache(config, {}, 'read');
+    const sharedCache = chosen && (await import('../../cache/shared/redis-url.js')).parseRedisUrl(chosen.url, chosen.source).display;
     if (flags.json) {
-      session.terminal.out(`${JSON.stringify({ cacheDir: config.cacheDir, ...info, bytesOnDisk: onDisk })}\n`);
+      session.terminal.out(`${JSON.stringify({ cacheDir: config.cacheDir, ...info, bytesOnDisk: onDisk, ...(sharedCache ? { sharedCache } : {}) })}\n`);
       return EXIT.ok;
     }
     session.terminal.out(
       `cache: ${displayPath(config.cacheDir)}\n` +
         `  ${plural(info.records, 'cached task result')}, ${plural(info.blobs, 'blob')} holding ${bytes(info.bytes)}\n` +
         `  on disk: ${bytes(onDisk)} (the SQLite store with its write-ahead log)\n` +
+        (sharedCache ? `  shared cache: ${sharedCache} (used by run, status and explain; not counted or cleaned here)\n` : '') +
         '`mdpipe cache gc` drops what the current tasks no longer use; `mdpipe clean` empties it\n',
     );
     return EXIT.ok;

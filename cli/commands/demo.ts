@@ -14,7 +14,7 @@ import { invocation } from '../invocation.js';
 import { loadProjectConfig } from '../project.js';
 import { runPipeline, type RunFlags } from '../run-pipeline.js';
 import type { Session } from '../session.js';
-import { writeConfigEntry, writeSyntheticTree } from './synth.js';
+import { noiseOf, writeConfigEntry, writeSyntheticTree } from './synth.js';
 
 export interface DemoFlags extends RunFlags {
   /** Where the demo tree, its configuration, outputs and cache go (default `demo`). */
@@ -54,6 +54,7 @@ export async function demoCommand(session: Session, flags: DemoFlags): Promise<n
           raw: `raw/${collection}`,
           layout: collection === 'noisy' ? NOISY_LAYOUT : DEFAULT_LAYOUT,
           axes: { bs: [...written.axes.bs], width: [...written.axes.width], data: [...written.axes.data] },
+          ...noiseOf(collection),
         },
       });
     }

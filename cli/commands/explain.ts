@@ -6,10 +6,11 @@ import { EXIT } from '../exit-codes.js';
 import { explainText } from '../explain-text.js';
 import { openProject, loadProjectConfig } from '../project.js';
 import type { Session } from '../session.js';
+import type { SharedCacheFlags } from '../shared-cache.js';
 
-export async function explainCommand(session: Session, id: string, flags: { json?: boolean }): Promise<number> {
+export async function explainCommand(session: Session, id: string, flags: { json?: boolean } & SharedCacheFlags): Promise<number> {
   const config = loadProjectConfig(session);
-  const engine = await openProject(session, config);
+  const engine = await openProject(session, config, { shared: { mode: 'read', flags } });
   try {
     const explanation = await engine.explain(id);
     session.terminal.out(flags.json ? `${JSON.stringify(explanation)}\n` : explainText(explanation));

@@ -7,16 +7,17 @@ import { EXIT } from '../exit-codes.js';
 import { count, displayPath } from '../format.js';
 import { openProject, loadProjectConfig } from '../project.js';
 import type { Session } from '../session.js';
+import type { SharedCacheFlags } from '../shared-cache.js';
 import { groupOf, renderTaskTable } from '../task-table.js';
 
-export interface StatusFlags {
+export interface StatusFlags extends SharedCacheFlags {
   json?: boolean;
   all?: boolean;
 }
 
 export async function statusCommand(session: Session, targets: string[], flags: StatusFlags): Promise<number> {
   const config = loadProjectConfig(session);
-  const engine = await openProject(session, config);
+  const engine = await openProject(session, config, { shared: { mode: 'read', flags } });
   try {
     const tasks = await engine.status({ targets });
     const fresh = tasks.filter((t) => t.state === 'fresh').length;

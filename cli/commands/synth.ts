@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
+import { DEFAULT_LAYOUT, NOISY_LAYOUT, NOISY_NOISE_PERCENT } from '../../config/defaults.js';
 import type { Axes } from '../../dataset/grid.js';
 import { readPublishedGrid } from '../../dataset/published-grid.js';
 import { resolveAxes } from '../../synth/axes.js';
@@ -29,11 +29,16 @@ export interface SynthFlags {
   progress?: boolean;
 }
 
+/** The `noise` key of a synthetic collection: the noisy model flips 10 % of labels; basic has none. */
+export const noiseOf = (collection: CollectionName): { noise?: number } => (collection === 'noisy' ? { noise: NOISY_NOISE_PERCENT } : {});
+
 /** A collection entry of mdpipe.config.json. */
 interface CollectionEntry {
   raw: string;
   layout: string;
   axes: { bs: number[]; width: number[]; data: string[] };
+  /** Percent label noise, for the dictionary (the noisy collection's 10). */
+  noise?: number;
 }
 
 export async function synthCommand(session: Session, flags: SynthFlags): Promise<number> {
@@ -54,7 +59,7 @@ export async function synthCommand(session: Session, flags: SynthFlags): Promise
   const layout = flags.collection === 'noisy' ? NOISY_LAYOUT : DEFAULT_LAYOUT;
   if (flags.configOut) {
     const file = path.resolve(flags.configOut);
-    const entry: CollectionEntry = { raw: relativeTo(path.dirname(file), out), layout, axes: plainAxes(axes) };
+    const entry: CollectionEntry = { raw: relativeTo(path.dirname(file), out), layout, axes: plainAxes(axes), ...noiseOf(flags.collection) };
     const merged = writeConfigEntry(file, flags.collection, entry);
     const inCwd = file === path.resolve('mdpipe.config.json');
     lines.push(

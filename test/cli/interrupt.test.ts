@@ -47,7 +47,7 @@ describe('Ctrl-C', () => {
     expectExit(clean, 0);
     expect(parseJson<{ executed: number }>(clean).executed).toBe(1690 + 4);
     const outputs = fs.readdirSync(path.join(dir, 'out-clean/basic')).sort();
-    expect(outputs).toEqual(['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json']);
+    expect(outputs).toEqual(['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json']);
     for (const name of outputs) {
       expect(fs.readFileSync(path.join(dir, 'out/basic', name)).equals(fs.readFileSync(path.join(dir, 'out-clean/basic', name)))).toBe(true);
     }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { acquireProjectLock } from '../../pipeline/lock.js';
 import type { RunSummary } from '../../pipeline/events.js';
-import { basicFolder, expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe } from './support.js';
+import { basicFolder, expectExit, mdpipe, parseJson, SMALL_PROJECT_PLOTS, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe } from './support.js';
 
 /** What `run --json` prints; the test below checks its keys at run time too. */
 type Summary = RunSummary;
@@ -54,7 +54,7 @@ describe('run', () => {
     const ran = await mdpipe(['run'], { cwd: dir });
     expectExit(ran, 0);
     expect(ran.stdout).toMatch(/^mdpipe: done in .*: 4 executed · 39 cached · 0 failed · 0 skipped$/m);
-    expect(ran.stdout).toMatch(/^ {2}basic: out\/basic\/ {2}dataframe\.csv \(18 rows\), dictionary\.json, grid\.npz, report\.json$/m);
+    expect(ran.stdout).toMatch(/^ {2}basic: out\/basic\/ {2}dataframe\.csv \(18 rows\), dictionary\.json, dictionary\.npy, grid\.npz, report\.json$/m);
     expect(ran.stdout).toContain("what was missing or noted (each collection's report.json has the details):\n  basic: 1 of 18 configurations have no checkpoint folder (their rows are NaN)");
   });
 
@@ -161,10 +161,10 @@ describe('graph', () => {
     expectExit(ran, 0);
     const graph = parseJson<{ nodes: { id: string; kind: string }[]; edges: { source: string; target: string }[] }>(ran);
     expect(Object.keys(graph)).toEqual(['nodes', 'edges']);
-    expect(graph.nodes).toHaveLength(SMALL_PROJECT_TASKS);
+    expect(graph.nodes).toHaveLength(SMALL_PROJECT_TASKS + SMALL_PROJECT_PLOTS);
     for (const node of graph.nodes) expect(Object.keys(node)).toEqual(['id', 'kind']);
-    // per collection: 18 parse -> grid, grid -> rfi, rfi -> label, and grid, rfi, label -> export
-    expect(graph.edges).toHaveLength(2 * (18 + 1 + 1 + 3));
+    // per collection: 18 parse -> grid, grid -> rfi, rfi -> label, grid, rfi, label -> export, and grid, label -> plot
+    expect(graph.edges).toHaveLength(2 * (18 + 1 + 1 + 3 + 2));
     expect(graph.edges).toContainEqual({ source: 'label:noisy', target: 'export:noisy' });
   });
 
@@ -173,7 +173,7 @@ describe('graph', () => {
     expectExit(mermaid, 0);
     expect(mermaid.stdout.startsWith('flowchart LR\n')).toBe(true);
     expect(mermaid.stdout).toContain('["parse:basic/* (18)"]');
-    expect(mermaid.stdout.match(/-->/g)).toHaveLength(2 * 6);
+    expect(mermaid.stdout.match(/-->/g)).toHaveLength(2 * 8); // 6 to export, 2 to plot
     const text = await mdpipe(['graph', 'rfi:noisy'], { cwd: dir });
     expect(text.stdout).toBe('parse:noisy/* (18)\ngrid:noisy          <- parse:noisy/*\nrfi:noisy           <- grid:noisy\n');
   });
@@ -271,7 +271,7 @@ describe('clean and cache', () => {
 
     const outputs = await mdpipe(['clean', '--outputs'], { cwd: dir });
     expectExit(outputs, 0);
-    expect(outputs.stdout).toContain('removed 8 output files');
+    expect(outputs.stdout).toContain('removed 10 output files'); // 5 per collection; index.html and its companions are the CLI's, not the engine's
     expect(fs.existsSync(path.join(dir, 'out/basic/dataframe.csv'))).toBe(false);
   });
 

@@ -125,6 +125,8 @@ export async function smallProject(prefix: string): Promise<string> {
 
 /** Tasks of a small project: 18 parse tasks and grid, rfi, label, export per collection. */
 export const SMALL_PROJECT_TASKS = 2 * (18 + 4);
+/** Plot tasks of a small project (one per collection): in the graph, built only when targeted. */
+export const SMALL_PROJECT_PLOTS = 2;
 
 /** The folder of one checkpoint in a small project's basic tree. */
 export function basicFolder(dir: string, bs: number, width: number, data: string): string {

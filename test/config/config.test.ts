@@ -66,7 +66,25 @@ describe('loadConfig', () => {
     const dir = tempProject({ collections: { published: { grid: 'g.npy' } } });
     fs.writeFileSync(path.join(dir, 'g.npy'), '');
     const cfg = loadConfig({ cwd: dir });
-    expect(cfg.collections[0]).toEqual({ name: 'published', kind: 'published', grid: path.join(dir, 'g.npy') });
+    expect(cfg.collections[0]).toEqual({ name: 'published', kind: 'published', grid: path.join(dir, 'g.npy'), noise: 0 });
+  });
+
+  it('reads each collection\'s label noise (default 0, whatever the name) and the plots switch (default off)', () => {
+    const dir = tempProject({ plots: true, collections: { noisy: raw, other: { ...raw, noise: 10 } } }, ['tree']);
+    const cfg = loadConfig({ cwd: dir });
+    expect(cfg.collections.map((c) => [c.name, c.noise])).toEqual([['noisy', 0], ['other', 10]]);
+    expect(cfg.plots).toBe(true);
+    expect(loadConfig({ cwd: tempProject({ collections: { basic: raw } }, ['tree']) }).plots).toBe(false);
+    // The built-in default records the published noisy collection's 10 %.
+    const builtIn = loadConfig({ cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'mdpipe-cfg-')), allowMissingInputs: true });
+    expect(builtIn.collections.map((c) => [c.name, c.noise])).toEqual([['basic', 0], ['noisy', 10]]);
+  });
+
+  it('rejects a noise that is not an integer percent, naming the key', () => {
+    for (const noise of [10.5, -1, 101, '10']) {
+      const e = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, noise } } }, ['tree']) }));
+      expect(e.key).toBe('collections.basic.noise');
+    }
   });
 
   it('names an unknown key and suggests the right one', () => {
@@ -125,7 +143,7 @@ describe('loadConfig', () => {
     expect(axes.problem).toContain('unknown key "widht"; did you mean "width"?');
     expect(axes.fix).toBe('known keys here: bs, width, data');
     const collection = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, axis: {} } } }, ['tree']) }));
-    expect(collection.fix).toBe('known keys here: raw, layout, axes');
+    expect(collection.fix).toBe('known keys here: raw, layout, axes, noise');
     const both = configErrorOf(() => loadConfig({ cwd: tempProject({ collections: { basic: { ...raw, grid: 'g.npy' } } }, ['tree']) }));
     expect(both.problem).toBe('has both "raw" and "grid"');
     expect(both.fix).toMatch(/^use one of them/);

@@ -11,6 +11,8 @@ import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtemp
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE } from '../../cli/index-page.js';
+import { LAST_RUN_FILE } from '../../cli/last-run.js';
 import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
 import type { Axes } from '../../dataset/grid.js';
 import type { RunSummary, TaskStatus } from '../../pipeline/events.js';
@@ -24,7 +26,7 @@ export const BIN = join(ROOT, 'bin', 'mdpipe.js');
 export const COLLECTIONS = ['basic', 'noisy'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 export const LAYOUTS: Record<Collection, string> = { basic: DEFAULT_LAYOUT, noisy: NOISY_LAYOUT };
-export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json'] as const;
+export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 /** The non-partition tasks of a collection, in pipeline order. */
 export const COLLECTION_TASKS = ['grid', 'rfi', 'label', 'export'] as const;
 
@@ -205,12 +207,17 @@ export function snapshot(dir: string): Map<string, Buffer> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
+      // The CLI's pages about the last run (index.html, last-run.json, and graph.svg/.dot coloured by that
+      // run's outcomes) differ between runs by design; every collection's built files are compared.
+      else if (d === dir && RUN_RECORDS.includes(entry.name)) continue;
       else files.push([relative(dir, path), readFileSync(path)]);
     }
   };
   if (existsSync(dir)) walk(dir);
   return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+const RUN_RECORDS = [INDEX_FILE, LAST_RUN_FILE, GRAPH_FILE, GRAPH_DOT_FILE];
 
 /** Total bytes of a snapshot. */
 export function snapshotBytes(files: Map<string, Buffer>): number {

@@ -185,7 +185,7 @@ describeIfTmpfs('a full disk (a small tmpfs)', () => {
       expect(full.stderr).toContain(join(outDir, 'basic'));
       expect(full.stderr).toMatch(/no space left on device/i);
       // The files published before are intact (and no temporary is left): a failed publish never leaves half a file.
-      expect(readdirSync(join(outDir, 'basic')).sort()).toEqual(['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json']);
+      expect(readdirSync(join(outDir, 'basic')).sort()).toEqual(['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json']);
       const before = new Map([...await smallBefore()].filter(([k]) => k.startsWith('basic/')));
       const now = new Map([...snapshot(outDir)].filter(([k]) => k.startsWith('basic/')));
       expect(snapshotDiff(now, before)).toEqual([]);

@@ -57,7 +57,7 @@ describe('dataset pipeline on synthetic trees', () => {
     expect(cold.ok).toBe(true);
     expect(cold.executed).toBe(2 * 18 + 2 * 4);
     for (const c of ['basic', 'noisy']) {
-      for (const f of ['dataframe.csv', 'dictionary.json', 'grid.npz', 'report.json']) {
+      for (const f of ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json']) {
         expect(fs.existsSync(path.join(config.outDir, c, f))).toBe(true);
       }
     }

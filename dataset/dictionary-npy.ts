@@ -1,0 +1,71 @@
+/**
+ * `dictionary.npy`: the dictionary as `numpy.save(path, the_dict)` writes it, the file the MD tree code
+ * opens with `np.load(path, allow_pickle=True).item()`. Same keys, key order and Python types as the
+ * published `dict_13_13_10_normal_public.npy`, with one deliberate difference: where the published file
+ * holds `numpy.float64` scalars (metrics_dict, improvement, summary_improvement, the label's number) this
+ * one holds plain Python floats, so loading it needs nothing but built-in types. `numpy.float64` is a
+ * subclass of `float`, so code written for the published file (arithmetic, comparisons, `isinstance(x,
+ * float)`, json) behaves the same on both.
+ *
+ * Types, as in the published file: ints for `width`, `noise`, `data_amount` (the data fraction in tenths of
+ * CIFAR-10's training set: 10 is all 50,000 images), `temperature.bs`, `bs_range`, `width_range`,
+ * `operations`; strs for `data_amount_range` ("10", "09", ...); floats (NaN where a metric is missing)
+ * for every metric and improvement, even integral ones (`PyFloat`); `label` a tuple `(operation, float)`
+ * or None.
+ */
+import { NpArray, NpDtype, PyTuple, type PyKey, type PyValue } from '../formats/values.js';
+import { PyFloat, type PickleInput } from '../formats/pickle/writer.js';
+import { writeNpy } from '../formats/npy.js';
+import { DICTIONARY_METRICS, type DictionaryEntry } from './dictionary.js';
+import { OPERATIONS } from './rfi.js';
+
+type PyMap = Map<PyKey, PickleInput>;
+
+/**
+ * A Python float: the writer writes a non-integral number (and NaN) as a float anyway, so only integral
+ * ones are wrapped (wrapping all ~170,000 numbers of a collection measured ~2x the time of this).
+ */
+const float = (x: number): PyFloat | number => (Number.isInteger(x) || Object.is(x, -0) ? new PyFloat(x) : x);
+
+/** One entry as the pickle writer's input, fields in the published order. */
+export function entryToPython(e: DictionaryEntry): PyMap {
+  const metrics: PyMap = new Map(DICTIONARY_METRICS.map((m) => [m, float(e.metrics_dict[m])]));
+  const pi = e.possible_improve;
+  const improve: PyMap = new Map<PyKey, PickleInput>(
+    OPERATIONS.map((op) => [op, new Map<PyKey, PickleInput>([
+      ['all', pi[op].all.map(float)],
+      ['max', float(pi[op].max)],
+      ['improvement', float(pi[op].improvement)],
+    ])]),
+  );
+  improve.set('summary_improvement', new Map(OPERATIONS.map((op) => [op, float(pi.summary_improvement[op])])));
+  improve.set('operations', new Map(OPERATIONS.map((op) => [op, pi.operations[op]])));
+  // A PyTuple's items are typed as PyValue; the writer accepts PyFloat inside tuples too.
+  const label = e.label === null ? null : new PyTuple([e.label[0], float(e.label[1]) as unknown as PyValue]);
+  return new Map<PyKey, PickleInput>([
+    ['architecture', e.architecture],
+    ['dataset', e.dataset],
+    ['method', e.method],
+    ['temperature', new Map([['bs', e.temperature.bs]])],
+    ['width', e.width],
+    ['noise', e.noise],
+    ['data_amount', e.data_amount],
+    ['initialization', null],
+    ['epochs', null],
+    ['metrics', null],
+    ['metrics_dict', metrics],
+    ['bs_range', [...e.bs_range]],
+    ['width_range', [...e.width_range]],
+    ['data_amount_range', [...e.data_amount_range]],
+    ['noise_range', e.noise_range === null ? null : [...e.noise_range]],
+    ['possible_improve', improve],
+    ['label', label],
+  ]);
+}
+
+/** The `.npy` bytes of the whole dictionary: a shape-() object array holding one pickled dict. */
+export function dictionaryToNpy(dict: Iterable<readonly [string, DictionaryEntry]>): Uint8Array {
+  const root: PyMap = new Map();
+  for (const [key, entry] of dict) root.set(key, entryToPython(entry));
+  return writeNpy(new NpArray(new NpDtype('|O'), [], [root as unknown as PyValue]));
+}
