@@ -110,7 +110,7 @@ export function patchLabels(previous: LabelOutput, rfi: RfiGrids, rules: readonl
 }
 
 function labelInputs(rfi: RfiGrids): Partial<Record<Operation, Float64Array>> {
-  return Object.fromEntries(COLUMNS.map(([, op]) => [op, Float64Array.from(rfi[op])]));
+  return Object.fromEntries(COLUMNS.map(([, op]) => [op, rfi[op].slice()]));
 }
 
 /**
