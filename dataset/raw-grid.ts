@@ -73,6 +73,8 @@ export function patchRawGrid(
   removed: readonly ConfigurationKey[],
   outside: readonly OutsideFolder[],
 ): RawGridOutput | null {
+  // A hint, never a source of truth: a previous value of another shape is ignored.
+  if (!ArrayBuffer.isView(previous?.cells) || previous.grid?.axes === undefined) return null;
   const axes = packedAxes(previous.grid.axes);
   const n = gridSize(axes);
   if (previous.cells.length !== n) return null;

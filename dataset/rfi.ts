@@ -168,6 +168,7 @@ export function rfiOutput(testAcc: Float64Array, axes: Axes): RfiOutput {
  */
 export function patchRfi(previous: RfiOutput, testAcc: Float64Array, axes: Axes): RfiOutput | null {
   const shape = gridShape(axes);
+  if (!Array.isArray(previous?.shape) || !ArrayBuffer.isView(previous.testAcc)) return null; // another shape of value: a hint only
   if (previous.shape.length !== 3 || shape.some((n, a) => n !== previous.shape[a]) || previous.testAcc.length !== testAcc.length) return null;
   const grids = {} as Record<Operation, Float64Array>;
   for (const op of OPERATIONS) grids[op] = previous.grids[op].slice();
