@@ -15,7 +15,7 @@
 // module (Node 22's module.enableCompileCache is not available). One file rather than ESM chunks loaded
 // as each verb needs them: with the cache, loading all of it costs `--help` no more than the chunks did.
 //
-// Kept external (loaded from node_modules at run time): better-sqlite3 (a native addon), and what our
+// Kept external (loaded from node_modules at run time): better-sqlite3 and @parcel/watcher (native addons), and what our
 // code loads through createRequire when needed (pino and pino-pretty for log lines, cli-progress for a
 // bar, graphology for `graph`), which esbuild does not see.
 import { spawnSync } from 'node:child_process';
@@ -51,7 +51,7 @@ const { outputFiles } = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', '@parcel/watcher'],
   // Our modules find package.json and load packages through createRequire relative to import.meta.url;
   // in the bundle that is the bundle's own URL (dist/bundle/ sits where dist/cli/ did, two levels down).
   define: { 'import.meta.url': '__mdpipeModuleUrl' },

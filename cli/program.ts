@@ -114,6 +114,38 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     });
 
   program
+    .command('watch')
+    .summary('build, then rebuild what changed as raw files land (until Ctrl-C)')
+    .description(
+      'Builds like `run`, then watches every collection\'s raw folder and rebuilds what changed once a ' +
+        'changed checkpoint folder has been quiet for --quiet-ms. A file still being written (truncated, or ' +
+        'changing while read) is reported as waiting and retried, not as a failure; past the quiet period a ' +
+        'broken file is a failure, as in `run`. New folders (a new data fraction, say) are picked up; a deleted ' +
+        'folder leaves the dataset. Holds the cache lock while it runs: a concurrent `mdpipe run` is refused, ' +
+        'naming this process.\n\n' +
+        TASK_IDS_HELP,
+    )
+    .argument('[targets...]', 'task ids or globs to build each time (default: every task)')
+    .option('--quiet-ms <n>', 'rebuild a changed folder once it has had no change for this long', wholeNumber, 2000)
+    .option('--json', 'print one JSON line per build on stdout: the `run --json` object, plus "waiting" (tasks with status "waiting")')
+    .option('-j, --jobs <n>', 'tasks run at once (default: "jobs" in the config, else the number of cores)', positiveInt)
+    .option('--wait', 'if another run holds the cache lock, wait for it instead of failing with exit code 1')
+    .option('--no-progress', 'no progress bar for the first build (rebuilds never draw one)')
+    .addHelpText(
+      'after',
+      examples([
+        'mdpipe watch                        # build, then rebuild as checkpoint folders land; Ctrl-C stops',
+        'mdpipe watch --quiet-ms 5000        # wait for 5 s without a change before rebuilding a folder',
+        'mdpipe watch --json > builds.jsonl  # one JSON summary per build',
+      ]) +
+        `\nCtrl-C stops it: between builds at once (exit 0), during one once running tasks finish and are stored\n(exit 130).\n\n${EXIT_CODES_HELP}\n`,
+    )
+    .action(async (targets: string[], options, command: Command) => {
+      const { watchCommand } = await import('./commands/watch.js');
+      state.code = await watchCommand(session(command), targets, options);
+    });
+
+  program
     .command('status')
     .summary('which tasks are fresh and which are stale, and why')
     .description(

@@ -6,7 +6,7 @@
  * should not pay).
  */
 import type { ResolvedConfig } from '../config/load.js';
-import type { Engine, EngineListener, PipelineDefinition } from '../pipeline/index.js';
+import type { Engine, EngineListener, EngineOptions, PipelineDefinition } from '../pipeline/index.js';
 import { openDefaultStore, replaceDamagedStore } from '../cache/default-store.js';
 import { loadConfig } from '../config/load.js';
 import { openEngine } from '../pipeline/index.js';
@@ -37,6 +37,8 @@ export interface OpenOptions {
    * `cache info`): no discovery, so they work even when the raw tree is gone.
    */
   withoutGraph?: boolean;
+  /** What a long-lived caller (`watch`) sets itself: a wrapped definition, its own store, the lock it holds. */
+  engine?: Partial<Pick<EngineOptions, 'definition' | 'store' | 'heldLock'>>;
 }
 
 const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
@@ -54,5 +56,6 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     onEvent: options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`)),
     toolVersion: toolVersion(),
     lock: { command: session.command },
+    ...options.engine,
   });
 }

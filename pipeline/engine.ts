@@ -19,7 +19,7 @@ import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
 import { describeChange, type Change } from './fingerprint.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from './graph-render.js';
-import { acquireProjectLock, type LockOptions } from './lock.js';
+import { acquireProjectLock, type LockOptions, type ProjectLock } from './lock.js';
 import { logEvent, type Logger } from './logger.js';
 import { outputPath } from './publish.js';
 import { resolveTargets, upstreamClosure } from './select.js';
@@ -53,6 +53,13 @@ export interface EngineOptions {
   lock?: Pick<LockOptions, 'staleMs' | 'pollMs' | 'command'>;
   /** Group-commit tuning (tests). */
   commit?: { maxEntries?: number; maxDelayMs?: number };
+  /**
+   * The project lock of `cacheDir`, taken by the caller (`acquireProjectLock`) and held across several
+   * engines: `run`, `gc` and `clean` then use it instead of taking and releasing their own. For a process
+   * that builds again and again (`mdpipe watch`) and must keep other runs out in between. The caller
+   * releases it.
+   */
+  heldLock?: ProjectLock;
 }
 
 export interface RunOptions {
@@ -193,6 +200,7 @@ class PipelineEngine implements Engine {
   }
 
   async #locked<T>(wait: boolean | undefined, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
+    if (this.#options.heldLock) return body();
     const lock = await acquireProjectLock(this.#cacheDir, {
       ...this.#options.lock,
       wait,

@@ -21,6 +21,7 @@ export type { SkippedMatch, SkippedSummary } from './discover.js';
 export type { Change } from './fingerprint.js';
 export { describeChange } from './fingerprint.js';
 export { GRAPH_FORMATS, type GraphFormat } from './graph-render.js';
+export { acquireProjectLock, type LockOptions, type ProjectLock } from './lock.js';
 export { createLogger, logEvent, type Logger, type LoggerOptions } from './logger.js';
 export {
   CacheDirectoryError,

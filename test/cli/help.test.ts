@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, expectExit, mdpipe, tempDir } from './support.js';
 
-const VERBS = [['demo'], ['run'], ['status'], ['explain'], ['graph'], ['synth'], ['clean'], ['cache'], ['cache', 'info'], ['cache', 'gc']];
+const VERBS = [['demo'], ['run'], ['watch'], ['status'], ['explain'], ['graph'], ['synth'], ['clean'], ['cache'], ['cache', 'info'], ['cache', 'gc']];
 
 describe('mdpipe --help', () => {
   const cwd = tempDir('help');
@@ -14,7 +14,7 @@ describe('mdpipe --help', () => {
   test('the program help lists every verb, the exit codes and examples', async () => {
     const ran = await mdpipe(['--help'], { cwd });
     expectExit(ran, 0);
-    for (const verb of ['demo', 'run', 'status', 'explain', 'graph', 'synth', 'clean', 'cache']) expect(ran.stdout).toMatch(new RegExp(`^  ${verb} `, 'm'));
+    for (const verb of ['demo', 'run', 'watch', 'status', 'explain', 'graph', 'synth', 'clean', 'cache']) expect(ran.stdout).toMatch(new RegExp(`^  ${verb} `, 'm'));
     expect(ran.stdout).toContain('Examples:');
     expect(ran.stdout).toMatch(/Exit codes:[\s\S]*130/);
   });

@@ -1,0 +1,71 @@
+/**
+ * `mdpipe watch` while 30 checkpoint folders land file by file, each file in parts with pauses, four
+ * folders at a time: nothing being written is reported as failed, and the outputs end byte for byte as a
+ * clean build's. About 30 s, so it runs with `npm run test:faults`, not `npm test`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expectExit, mdpipe, parseJson, smallProject, spawnMdpipe } from './support.js';
+import { checkpointFolders, lines, sameOutputs, stop, until } from './watch-support.js';
+
+describe('mdpipe watch', () => {
+  test('checkpoint folders written file by file while it runs: none reported failed, outputs as a clean build, stops on SIGINT', async () => {
+    const dir = await smallProject('watch-land');
+    // Keep three folders per collection; the other 30 land while watch runs.
+    const staging = path.join(dir, 'staging');
+    const landing = checkpointFolders(dir).filter((rel) => !/bs_16[/\\]/.test(rel));
+    expect(landing.length).toBeGreaterThanOrEqual(20);
+    for (const rel of landing) {
+      fs.mkdirSync(path.dirname(path.join(staging, rel)), { recursive: true });
+      fs.renameSync(path.join(dir, rel), path.join(staging, rel));
+    }
+    const w = spawnMdpipe(['watch', '--quiet-ms', '1500', '--json'], { cwd: dir });
+    try {
+      await until(w, 'the first build', () => lines(w).length >= 1);
+      expect(lines(w)[0]).toMatchObject({ ok: true, failed: 0 });
+
+      // Four writers at once, each folder made with one recursive mkdir (as os.makedirs does), each file
+      // written in three parts with pauses, so that builds may read files cut short.
+      const queue = [...landing];
+      const writer = async (): Promise<void> => {
+        for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
+          const target = path.join(dir, rel);
+          fs.mkdirSync(target, { recursive: true });
+          for (const name of fs.readdirSync(path.join(staging, rel)).sort()) {
+            const bytes = fs.readFileSync(path.join(staging, rel, name));
+            const fd = fs.openSync(path.join(target, name), 'w');
+            const cuts = [0, Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3), bytes.length];
+            for (let i = 0; i < 3; i++) {
+              fs.writeSync(fd, bytes.subarray(cuts[i], cuts[i + 1]));
+              await sleep(10 + ((i * 17 + name.length) % 30));
+            }
+            fs.closeSync(fd);
+          }
+        }
+      };
+      await Promise.all([writer(), writer(), writer(), writer()]);
+
+      // A clean build of the final tree, with its own cache and outputs.
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'mdpipe.config.json'), 'utf8'));
+      fs.writeFileSync(path.join(dir, 'clean.config.json'), JSON.stringify({ ...config, outDir: 'out-clean', cacheDir: '.mdpipe-clean' }));
+      const clean = await mdpipe(['run', '--json', '--config', 'clean.config.json'], { cwd: dir });
+      expectExit(clean, 0);
+      expect(parseJson<{ executed: number }>(clean).executed).toBe(2 * (18 + 4));
+
+      await until(w, 'outputs equal to the clean build', () => sameOutputs(dir, 'out', 'out-clean'));
+      const all = lines(w);
+      expect(all.filter((l) => l.failed > 0)).toEqual([]);
+      expect(w.output.stderr).not.toMatch(/"level":50/);
+      const built = new Set(all.flatMap((l) => l.tasks.filter((t) => t.status === 'executed').map((t) => t.id)));
+      expect([...built].filter((id) => id.startsWith('parse:')).length).toBe(36);
+    } finally {
+      expect([0, 130]).toContain(await stop(w));
+    }
+    // Stopped cleanly: the lock is free and the cache holds every result.
+    const after = await mdpipe(['run', '--json'], { cwd: dir });
+    expectExit(after, 0);
+    expect(parseJson<{ executed: number }>(after).executed).toBe(0);
+  }, 120_000);
+
+});
