@@ -93,6 +93,7 @@ export function labelOutput(rfi: RfiGrids, rules: readonly LabelRule[] = LABEL_R
 export function patchLabels(previous: LabelOutput, rfi: RfiGrids, rules: readonly LabelRule[] = LABEL_RULES): LabelOutput | null {
   const n = rfi['inc-temp'].length;
   const ops = COLUMNS.map(([, op]) => op);
+  if (previous?.from === undefined || previous.labels === undefined) return null; // another shape of value: a hint only
   if (ops.some((op) => previous.from[op]?.length !== n) || rules.some((r) => previous.labels[r.name]?.length !== n)) return null;
   const out: Record<string, (string | null)[]> = {};
   for (const rule of rules) {
@@ -110,7 +111,7 @@ export function patchLabels(previous: LabelOutput, rfi: RfiGrids, rules: readonl
 }
 
 function labelInputs(rfi: RfiGrids): Partial<Record<Operation, Float64Array>> {
-  return Object.fromEntries(COLUMNS.map(([, op]) => [op, Float64Array.from(rfi[op])]));
+  return Object.fromEntries(COLUMNS.map(([, op]) => [op, rfi[op].slice()]));
 }
 
 /**

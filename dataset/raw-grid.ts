@@ -73,13 +73,15 @@ export function patchRawGrid(
   removed: readonly ConfigurationKey[],
   outside: readonly OutsideFolder[],
 ): RawGridOutput | null {
+  // A hint, never a source of truth: a previous value of another shape is ignored.
+  if (!ArrayBuffer.isView(previous?.cells) || previous.grid?.axes === undefined) return null;
   const axes = packedAxes(previous.grid.axes);
   const n = gridSize(axes);
   if (previous.cells.length !== n) return null;
   const metrics = {} as Record<MetricName, Float64Array>;
-  for (const m of METRIC_NAMES) metrics[m] = Float64Array.from(previous.grid.metrics[m]);
+  for (const m of METRIC_NAMES) metrics[m] = previous.grid.metrics[m].slice();
   const grid: Grid = { axes, metrics };
-  const cells = Uint8Array.from(previous.cells);
+  const cells = previous.cells.slice();
   const notes = new Map(previous.coverage.checkpointNotes.map((c) => [c.configuration, c]));
   const cellOf = cellLocator(axes);
   for (const c of removed) {

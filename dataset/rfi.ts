@@ -157,7 +157,7 @@ export interface RfiOutput {
 
 /** {@link computeRfi} as the stage's output. */
 export function rfiOutput(testAcc: Float64Array, axes: Axes): RfiOutput {
-  return { grids: computeRfi(testAcc, axes), testAcc: Float64Array.from(testAcc), shape: gridShape(axes) };
+  return { grids: computeRfi(testAcc, axes), testAcc: testAcc.slice(), shape: gridShape(axes) };
 }
 
 /**
@@ -168,9 +168,10 @@ export function rfiOutput(testAcc: Float64Array, axes: Axes): RfiOutput {
  */
 export function patchRfi(previous: RfiOutput, testAcc: Float64Array, axes: Axes): RfiOutput | null {
   const shape = gridShape(axes);
+  if (!Array.isArray(previous?.shape) || !ArrayBuffer.isView(previous.testAcc)) return null; // another shape of value: a hint only
   if (previous.shape.length !== 3 || shape.some((n, a) => n !== previous.shape[a]) || previous.testAcc.length !== testAcc.length) return null;
   const grids = {} as Record<Operation, Float64Array>;
-  for (const op of OPERATIONS) grids[op] = Float64Array.from(previous.grids[op]);
+  for (const op of OPERATIONS) grids[op] = previous.grids[op].slice();
   const done = [new Set<number>(), new Set<number>(), new Set<number>()];
   for (const at of changedCells(previous.testAcc, testAcc)) {
     for (const axis of [0, 1, 2] as const) {
@@ -180,7 +181,7 @@ export function patchRfi(previous: RfiOutput, testAcc: Float64Array, axes: Axes)
       for (const op of OPERATIONS) if (MOVES[op].axis === axis) improvementAlong(testAcc, line, MOVES[op].up, grids[op]);
     }
   }
-  return { grids, testAcc: Float64Array.from(testAcc), shape };
+  return { grids, testAcc: testAcc.slice(), shape };
 }
 
 /** Offsets where two arrays of equal length differ bit for bit (NaN payloads and -0 included). */

@@ -12,7 +12,6 @@ import type { LabelOutput } from '../dataset/labels.js';
 import type { GridOutput } from '../dataset/raw-grid.js';
 import type { RfiOutput } from '../dataset/rfi.js';
 import type { TaskContext } from '../pipeline/task.js';
-import type { ParsedCheckpoint } from './parse.js';
 
 export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export', 'plot'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -24,7 +23,7 @@ export const partitionName = (c: CheckpointCoords): string => configurationName(
 /** What every parse task id of a collection starts with. */
 export const parsePrefix = (collection: string): string => `parse:${collection}/`;
 
-export const parseId = (collection: string, c: CheckpointCoords): TaskRef<ParsedCheckpoint> => ref(parsePrefix(collection) + partitionName(c));
+export const parseId = (collection: string, c: CheckpointCoords): string => parsePrefix(collection) + partitionName(c);
 
 /** Every parse task of a collection, as a dependency glob. */
 export const allParses = (collection: string): string => `${parsePrefix(collection)}*`;

@@ -166,3 +166,11 @@ describe('incremental stages equal a full recomputation, byte for byte', () => {
     expect(patchRfi(previous, new Float64Array(3), { bs: [16, 32, 64], width: [2], data: ['10'] })).toBeNull();
   });
 });
+
+test('a previous value of another shape is ignored, not trusted (the patch functions return null)', () => {
+  const axes: Axes = { bs: [16], width: [2], data: ['10'] };
+  const stale = { grid: { axes, metrics: {} }, coverage: {} } as unknown as RawGridOutput; // no per-cell flags
+  expect(patchRawGrid(stale, axes, [], [], [])).toBeNull();
+  expect(patchRfi({ grids: {} } as unknown as RfiOutput, new Float64Array(1), axes)).toBeNull();
+  expect(patchLabels({ labels: {} } as unknown as LabelOutput, rfiOutput(new Float64Array(1), axes).grids)).toBeNull();
+});
