@@ -28,13 +28,18 @@ export function lastRunOf(result: RunResult): LastRun {
   };
 }
 
-/** Writes `file` under `dir` atomically. */
+/** Writes `file` under `dir` atomically; on failure (a full disk, say) the temporary is removed, never left. */
 export function writeFileAtomically(dir: string, file: string, text: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const target = path.join(dir, file);
   const temporary = `${target}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, text);
-  fs.renameSync(temporary, target);
+  try {
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 export function readLastRun(outDir: string): LastRun | undefined {

@@ -49,7 +49,7 @@ describe('a failing run, stderr not a terminal', () => {
   test('--debug keeps the details: debug lines with the fields their message does not say', async () => {
     const ran = await mdpipe(['run', '--debug'], { cwd: dir });
     expectExit(ran, 1);
-    expect(ran.stderr).toMatch(/^debug: found 44 tasks \[counts=\{"parse":36,/m);
+    expect(ran.stderr).toMatch(/^debug: found 46 tasks \[counts=\{"parse":36,.*"plot":2\}\]\ndebug: checking 44 tasks/m);
     expect(ran.stderr).toMatch(/^debug: task parse:basic\/bs16-w2-d05 failed: .* \[ms=\d+/m);
   });
 });

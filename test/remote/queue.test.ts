@@ -12,6 +12,7 @@ import { toolVersion } from '../../cli/version.js';
 import { QUEUE_NAME, type JobData } from '../../remote/protocol.js';
 import { connectionOptions } from '../../remote/connection.js';
 import { parseRedisUrl } from '../../cache/shared/redis-url.js';
+import { PARSE_CODE_VERSION } from '../../tasks/parse.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe, type Spawned } from '../cli/support.js';
 import { outputsOf, startWorkerProcess, type RemoteSummary } from './support.js';
@@ -86,15 +87,15 @@ describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
       const job = await queue.add('batch', {
         runId: 'test-other-version',
         toolVersion: '99.0.0',
-        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: '2', params: { bs: 16, width: 2, data: '10' }, folder }],
+        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: PARSE_CODE_VERSION, params: { bs: 16, width: 2, data: '10' }, folder }],
       });
       await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(`this worker runs mdpipe ${toolVersion()} and the job comes from mdpipe 99.0.0`);
       const job2 = await queue.add('batch', {
         runId: 'test-other-code',
         toolVersion: toolVersion(),
-        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: '1', params: { bs: 16, width: 2, data: '10' }, folder }],
+        tasks: [{ id: 'parse:basic/bs16-w2-d10', kind: 'parse', codeVersion: 'old', params: { bs: 16, width: 2, data: '10' }, folder }],
       });
-      await expect(job2.waitUntilFinished(events, 20_000)).rejects.toThrow(/parse code is version 2 and the job's is 1/);
+      await expect(job2.waitUntilFinished(events, 20_000)).rejects.toThrow(`parse code is version ${PARSE_CODE_VERSION} and the job's is old`);
       // Refused at once: an UnrecoverableError is not retried.
       expect((await queue.getJob(job2.id!))?.attemptsMade).toBe(1);
     } finally {

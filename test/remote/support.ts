@@ -6,10 +6,15 @@ import { spawnMdpipe, type Spawned } from '../cli/support.js';
 
 export type RemoteSummary = Omit<RunSummary, 'tasks'> & { tasks: (TaskSummary & { worker?: string })[] };
 
-/** Every file under `<dir>/out/<collection>/`, base64, by relative path. */
+/**
+ * Every file under `<dir>/out/<collection>/`, base64, by relative path. The run pages at the top of
+ * `out/` (index.html, last-run.json, graph.*) record the run itself, so they differ between runs by design.
+ */
 export function outputsOf(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of fs.readdirSync(path.join(dir, 'out'))) {
+  for (const entry of fs.readdirSync(path.join(dir, 'out'), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const c = entry.name;
     for (const name of fs.readdirSync(path.join(dir, 'out', c))) out[`${c}/${name}`] = fs.readFileSync(path.join(dir, 'out', c, name)).toString('base64');
   }
   return out;
