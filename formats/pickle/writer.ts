@@ -259,17 +259,17 @@ class PickleWriter implements PickleSink {
         return this.byte(v ? OP.NEWTRUE : OP.NEWFALSE);
       case 'number':
         if (Number.isSafeInteger(v) && !Object.is(v, -0)) return this.int(v);
-        return this.float(v);
+        return this.saveFloat(v);
       case 'bigint':
         return this.int(v);
       case 'string':
-        return this.str(v);
+        return this.saveStr(v);
       case 'object':
         break;
       default:
         throw new UnwritableValueError(this.where(), `a ${typeof v} is not a Python value`);
     }
-    if (v instanceof PyFloat) return this.float(v.value);
+    if (v instanceof PyFloat) return this.saveFloat(v.value);
     if (v instanceof PyStream) return v.write(this);
     const seen = this.objMemo.get(v);
     if (seen !== undefined) return this.get(seen);
@@ -318,6 +318,17 @@ class PickleWriter implements PickleSink {
     this.save(v);
   }
 
+  // Each value starts where `save` would check for a frame boundary (protocol 4+), so frames fall alike.
+  float(x: number): void {
+    this.frameBoundary();
+    this.saveFloat(x);
+  }
+
+  str(s: string): void {
+    this.frameBoundary();
+    this.saveStr(s);
+  }
+
   dict(size: number): void {
     this.frameBoundary();
     this.byte(OP.EMPTY_DICT);
@@ -364,7 +375,7 @@ class PickleWriter implements PickleSink {
     this.memoize();
   }
 
-  float(v: number): void {
+  private saveFloat(v: number): void {
     this.byte(OP.BINFLOAT);
     this.ensure(8);
     this.view.setFloat64(this.pos, v, false);
@@ -377,7 +388,7 @@ class PickleWriter implements PickleSink {
    * themselves, 'fresh' ones (numpy's dtype names, protocol 2's latin1 text of bytes) are new objects each
    * time; strings of 0 or 1 character are cached singletons shared by all.
    */
-  str(s: string, kind: 'user' | 'internal' | 'fresh' = 'user'): void {
+  private saveStr(s: string, kind: 'user' | 'internal' | 'fresh' = 'user'): void {
     const memo = s.length <= 1 ? this.charMemo : kind === 'user' ? this.strMemo : kind === 'internal' ? this.internalMemo : null;
     const seen = memo?.get(s);
     if (seen !== undefined) return this.get(seen);
@@ -438,8 +449,8 @@ class PickleWriter implements PickleSink {
       this.global('_codecs', 'encode');
       let text = '';
       for (let i = 0; i < b.length; i += 4096) text += String.fromCharCode(...b.subarray(i, i + 4096));
-      this.str(text, 'fresh');
-      this.str('latin1', 'internal');
+      this.saveStr(text, 'fresh');
+      this.saveStr('latin1', 'internal');
       this.byte(OP.TUPLE2);
       this.memoize();
       this.byte(OP.REDUCE);
@@ -514,8 +525,8 @@ class PickleWriter implements PickleSink {
     const seen = this.globalMemo.get(key);
     if (seen !== undefined) return this.get(seen);
     if (this.protocol >= 4) {
-      this.str(module, 'internal');
-      this.str(name, 'internal');
+      this.saveStr(module, 'internal');
+      this.saveStr(name, 'internal');
       this.byte(OP.STACK_GLOBAL);
     } else {
       this.byte(OP.GLOBAL);
@@ -537,7 +548,7 @@ class PickleWriter implements PickleSink {
     const seen = this.dtypeMemo.get(spec.str);
     if (seen !== undefined) return this.get(seen);
     this.global('numpy', 'dtype');
-    this.str(spec.reduceName, 'fresh');
+    this.saveStr(spec.reduceName, 'fresh');
     this.byte(OP.NEWFALSE);
     this.byte(OP.NEWTRUE);
     this.byte(OP.TUPLE3);
