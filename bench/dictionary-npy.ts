@@ -3,7 +3,7 @@
  * dictionary.json's specialised writer, and optionally next to another build of mdpipe (a "before" build),
  * in one run so the figures share the machine's load.
  *
- *   npm run build --silent && node dist/bench/dictionary-npy.js [iterations] [--baseline OTHER/dist]
+ *   npm run build --silent && node --expose-gc dist/bench/dictionary-npy.js [iterations] [--baseline OTHER/dist]
  *
  * Entries are generated once up front (the grid read and the rfi are not what is measured). Prints the
  * median, min and max of wall ms per collection, and checks that every writer measured gives the same bytes.
@@ -39,10 +39,15 @@ for (let i = 1; i < first.length - 1; i++) {
   if (Buffer.compare(first[0], first[i]) !== 0) throw new Error(`${writers[i][0]} writes other bytes than ${writers[0][0]}`);
 }
 
-/** Interleaved rounds, so a burst of load on the shared machine hits every writer alike. */
+/**
+ * Interleaved rounds, so a burst of load on the shared machine hits every writer alike; with --expose-gc a
+ * full collection before each call, so one writer's garbage is not collected on the next one's time.
+ */
+const gc = (globalThis as { gc?: () => void }).gc;
 const times: number[][] = writers.map(() => []);
 for (let round = 0; round < iterations; round++) {
   writers.forEach(([, w], i) => {
+    gc?.();
     const t0 = performance.now();
     w(entries);
     times[i].push(performance.now() - t0);
@@ -53,7 +58,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const fmt = (x: number): string => x.toFixed(2).padStart(9);
-console.log(`${entries.length} entries, ${first[0].length} bytes of .npy; ${iterations} interleaved rounds after one warm-up\n`);
+console.log(`${entries.length} entries, ${first[0].length} bytes of .npy; ${iterations} interleaved rounds after one warm-up, ${gc ? 'full GC before each call' : 'no GC between calls (run node --expose-gc for that)'}\n`);
 console.log(`${''.padEnd(30)}  median ms     min ms     max ms`);
 const medians = times.map(median);
 writers.forEach(([name], i) => console.log(`${name.padEnd(30)} ${fmt(medians[i])} ${fmt(Math.min(...times[i]))} ${fmt(Math.max(...times[i]))}`));

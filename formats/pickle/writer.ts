@@ -230,8 +230,9 @@ class PickleWriter implements PickleSink {
     const i = this.memoSize++;
     if (this.protocol >= 4) this.byte(OP.MEMOIZE);
     else if (i < 256) {
-      this.byte(OP.BINPUT);
-      this.byte(i);
+      this.ensure(2);
+      this.buf[this.pos++] = OP.BINPUT;
+      this.buf[this.pos++] = i;
     } else {
       this.byte(OP.LONG_BINPUT);
       this.u32(i);
@@ -241,8 +242,9 @@ class PickleWriter implements PickleSink {
 
   private get(i: number): void {
     if (i < 256) {
-      this.byte(OP.BINGET);
-      this.byte(i);
+      this.ensure(2);
+      this.buf[this.pos++] = OP.BINGET;
+      this.buf[this.pos++] = i;
     } else {
       this.byte(OP.LONG_BINGET);
       this.u32(i);
@@ -376,10 +378,10 @@ class PickleWriter implements PickleSink {
   }
 
   private saveFloat(v: number): void {
-    this.byte(OP.BINFLOAT);
-    this.ensure(8);
-    this.view.setFloat64(this.pos, v, false);
-    this.pos += 8;
+    this.ensure(9);
+    this.buf[this.pos] = OP.BINFLOAT;
+    this.view.setFloat64(this.pos + 1, v, false);
+    this.pos += 9;
   }
 
   /**
