@@ -1,11 +1,17 @@
 /**
- * The default cache store: SQLite (through our keyv adapter) in `<cacheDir>/cache.sqlite`.
+ * The default cache store: SQLite (through our keyv adapter) in `<cacheDir>/cache.sqlite`, and what to do
+ * when that file is damaged.
+ *
+ * A damaged database (not SQLite at all, truncated, corrupt pages) is derived data: it is renamed aside
+ * (`cache.sqlite.damaged-<time>`, kept for a post-mortem, named in the warning) and an empty store takes
+ * its place, so the build goes on and only costs a cold rebuild. Published outputs are never touched.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
-import { StoreOpenError } from './errors.js';
+import { isDamagedStoreError, StoreOpenError } from './errors.js';
 import { KeyvCacheStore, type StoreNamespace } from './keyv-store.js';
+import type { CacheStore } from './store.js';
 import { SqliteKeyvDatabase } from './sqlite-keyv-adapter.js';
 
 /** File name of the default store inside the cache directory. */
@@ -49,4 +55,28 @@ export function openDefaultStore(cacheDir: string, tier?: StoreTier): KeyvCacheS
       await tier?.close();
     },
   });
+}
+
+/**
+ * If `error` says the default store in `cacheDir` is damaged: closes `store` (if open), renames the
+ * database and its WAL and shared-memory files aside, opens an empty store and returns it with a warning
+ * naming where the damaged file went. Otherwise undefined (the error is not about damage).
+ */
+export async function replaceDamagedStore(
+  cacheDir: string,
+  store: CacheStore | undefined,
+  error: unknown,
+): Promise<{ store: KeyvCacheStore; message: string } | undefined> {
+  if (!isDamagedStoreError(error)) return undefined;
+  await store?.close().catch(() => {});
+  const file = join(cacheDir, DEFAULT_STORE_FILE);
+  const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  }
+  const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return {
+    store: openDefaultStore(cacheDir),
+    message: `the cache database was damaged (${why}); moved it aside to ${aside} and started from an empty cache (outputs are untouched; results are rebuilt)`,
+  };
 }

@@ -58,6 +58,14 @@ export function storeFix(cause: unknown, store: string): string {
   return 'check that the cache directory is readable and writable; if the store is damaged, delete it (it only holds results mdpipe can rebuild)';
 }
 
+/** True if `error` (or an error it was caused by) is a backend's report of a damaged database file. */
+export function isDamagedStoreError(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (/^SQLITE_(CORRUPT|NOTADB)/.test(String((e as { code?: unknown }).code ?? ''))) return true;
+  }
+  return false;
+}
+
 /** The backend failed a read (a damaged database file, an I/O error). */
 export class StoreReadError extends CacheStoreError {
   constructor(what: string, store: string, cause?: unknown) {

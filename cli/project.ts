@@ -1,10 +1,13 @@
 /**
- * The configuration and the engine, as the verbs open them. Imported lazily by the verbs that need them
+ * The composition root: the configuration, the cache store and the engine, as the verbs open them. The
+ * engine is given its store here (SQLite in the cache directory, set aside and replaced when damaged); it
+ * does not import one. Imported lazily by the verbs that need them
  * (loading the config schema and the engine costs a few hundred milliseconds that `--help` and `synth`
  * should not pay).
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Engine, EngineListener, EngineOptions, PipelineDefinition } from '../pipeline/index.js';
+import { openDefaultStore, replaceDamagedStore } from '../cache/default-store.js';
 import { loadConfig } from '../config/load.js';
 import { openEngine } from '../pipeline/index.js';
 import { defineDataset } from '../tasks/index.js';
@@ -56,6 +59,8 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
   const engine = await openEngine({
     definition: options.withoutGraph ? EMPTY_DEFINITION : (options.wrapDefinition ?? ((d) => d))(defineDataset(config)),
     cacheDir: config.cacheDir,
+    openStore: () => openDefaultStore(config.cacheDir),
+    replaceDamagedStore: (store, error) => replaceDamagedStore(config.cacheDir, store, error),
     outDir: config.outDir,
     jobs: options.jobs ?? config.jobs,
     onEvent,

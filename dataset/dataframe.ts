@@ -46,57 +46,66 @@ export function paraAmount(width: number): number {
  * @param labels the label stage's output (computed from `rfi` if not given)
  */
 export function buildDataframeRows(grid: Grid, rfi: RfiGrids = computeRfi(grid.metrics.test_acc, grid.axes), labels: LabelGrids = computeLabels(rfi)): DataframeRow[] {
+  const { axes } = grid;
+  const rowAt = dataframeRowMaker(grid, rfi, labels);
+  const rows: DataframeRow[] = new Array(gridSize(axes));
+  let r = 0;
+  for (let j = 0; j < axes.width.length; j++) {
+    for (let i = 0; i < axes.bs.length; i++) {
+      for (let k = 0; k < axes.data.length; k++) rows[r++] = rowAt(i, j, k);
+    }
+  }
+  return rows;
+}
+
+/** The row number of cell (i, j, k) in the dataframe (rows by width, then bs, then data). */
+export function dataframeRowOf(grid: Grid, i: number, j: number, k: number): number {
+  const { axes } = grid;
+  return (j * axes.bs.length + i) * axes.data.length + k;
+}
+
+/** A function giving the dataframe row of cell (i, j, k) (bs, width, data indices). */
+export function dataframeRowMaker(grid: Grid, rfi: RfiGrids, labels: LabelGrids): (i: number, j: number, k: number) => DataframeRow {
   const { axes, metrics: g } = grid;
   // Logs per axis value, not per row; `ln` because Math.log is sometimes one ulp off numpy (see ln.ts).
   const logBs = axes.bs.map(ln);
   const amounts = axes.data.map(dataAmount);
   const logAmounts = amounts.map(ln);
-  const rows: DataframeRow[] = new Array(gridSize(axes));
-  let r = 0;
-  for (let j = 0; j < axes.width.length; j++) {
-    const width = axes.width[j];
-    const para = paraAmount(width);
-    const logPara = ln(para);
-    for (let i = 0; i < axes.bs.length; i++) {
-      const bs = axes.bs[i];
-      for (let k = 0; k < axes.data.length; k++) {
-        const at = cellIndex(axes, i, j, k);
-        const data = Number.parseInt(axes.data[k], 10);
-        const amount = amounts[k];
-        const rfiRow = {} as Record<RfiColumn, number>;
-        for (const col of RFI_COLUMN_NAMES) rfiRow[col] = rfi[RFI_COLUMNS[col]][at];
-        const rowLabels: Record<string, string | null> = {};
-        for (const rule of LABEL_RULES) rowLabels[rule.name] = labels[rule.name][at];
-        rows[r++] = {
-          numbers: {
-            data_amount: amount,
-            para_amount: para,
-            log_data_amount: logAmounts[k],
-            log_para_amount: logPara,
-            log_bs: logBs[i],
-            width,
-            data,
-            bs,
-            test_acc: g.test_acc[at],
-            train_acc: g.train_acc[at],
-            generalization_gap: g.generalization_gap[at],
-            test_loss: g.test_loss[at],
-            train_loss: g.train_loss[at],
-            CKA: g.CKA[at],
-            hessian_e: g.hessian_e[at],
-            hessian_t: g.hessian_t[at],
-            mode_connectivity: g.mode_connectivity[at],
-            mode_connectivity_peak: g.mode_connectivity_peak[at],
-            test_error: 100 - g.test_acc[at],
-            train_error: 100 - g.train_acc[at],
-            ...rfiRow,
-          },
-          labels: rowLabels,
-        };
-      }
-    }
-  }
-  return rows;
+  const paras = axes.width.map(paraAmount);
+  const logParas = paras.map(ln);
+  return (i, j, k) => {
+    const at = cellIndex(axes, i, j, k);
+    const rfiRow = {} as Record<RfiColumn, number>;
+    for (const col of RFI_COLUMN_NAMES) rfiRow[col] = rfi[RFI_COLUMNS[col]][at];
+    const rowLabels: Record<string, string | null> = {};
+    for (const rule of LABEL_RULES) rowLabels[rule.name] = labels[rule.name][at];
+    return {
+      numbers: {
+        data_amount: amounts[k],
+        para_amount: paras[j],
+        log_data_amount: logAmounts[k],
+        log_para_amount: logParas[j],
+        log_bs: logBs[i],
+        width: axes.width[j],
+        data: Number.parseInt(axes.data[k], 10),
+        bs: axes.bs[i],
+        test_acc: g.test_acc[at],
+        train_acc: g.train_acc[at],
+        generalization_gap: g.generalization_gap[at],
+        test_loss: g.test_loss[at],
+        train_loss: g.train_loss[at],
+        CKA: g.CKA[at],
+        hessian_e: g.hessian_e[at],
+        hessian_t: g.hessian_t[at],
+        mode_connectivity: g.mode_connectivity[at],
+        mode_connectivity_peak: g.mode_connectivity_peak[at],
+        test_error: 100 - g.test_acc[at],
+        train_error: 100 - g.train_acc[at],
+        ...rfiRow,
+      },
+      labels: rowLabels,
+    };
+  };
 }
 
 const RFI_COLUMN_NAMES = Object.keys(RFI_COLUMNS) as RfiColumn[];
@@ -112,6 +121,19 @@ function cellText(column: NumberColumn, v: number): string {
 /** A cell CSV must quote (csv-stringify's rule: the delimiter, a quote, or a line break in it). */
 const NEEDS_QUOTES = /[",\r\n]/;
 
+/** A row's cells as CSV text, unquoted. */
+export function csvRecord(row: DataframeRow): string[] {
+  return [...NUMBER_COLUMNS.map((c) => cellText(c, row.numbers[c])), ...LABEL_RULES.map((rule) => row.labels[rule.name] ?? '')];
+}
+
+/** The header line's cells. */
+export const CSV_HEADER: readonly string[] = DATAFRAME_COLUMNS;
+
+/** True when a record has a cell CSV must quote (it is then not one plain line of joined cells). */
+export function needsQuotes(record: readonly string[]): boolean {
+  return record.some((cell) => NEEDS_QUOTES.test(cell));
+}
+
 /**
  * The CSV text (header, then one line per row, `\n` line ends as pandas writes them).
  *
@@ -120,12 +142,9 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * quotes, csv-stringify writes the whole table as before.
  */
 export function dataframeToCsv(rows: readonly DataframeRow[]): string {
-  const records = rows.map((row) => [
-    ...NUMBER_COLUMNS.map((c) => cellText(c, row.numbers[c])),
-    ...LABEL_RULES.map((rule) => row.labels[rule.name] ?? ''),
-  ]);
-  const header = [...DATAFRAME_COLUMNS];
-  if (header.some((cell) => NEEDS_QUOTES.test(cell)) || records.some((r) => r.some((cell) => NEEDS_QUOTES.test(cell)))) {
+  const records = rows.map(csvRecord);
+  const header = [...CSV_HEADER];
+  if (needsQuotes(header) || records.some(needsQuotes)) {
     return stringify([header, ...records], { record_delimiter: 'unix' });
   }
   let out = `${header.join(',')}\n`;

@@ -88,42 +88,49 @@ export function buildDictionary(grid: Grid, options: DictionaryOptions = {}): Ma
  * survive into the old generation (measured as most of an export's garbage collection).
  */
 export function* dictionaryEntries(grid: Grid, options: DictionaryOptions = {}): Generator<[string, DictionaryEntry]> {
-  const { axes, metrics } = grid;
-  const operations = Object.fromEntries(OPERATIONS.map((op, i) => [op, i])) as Record<Operation, number>;
+  const { axes } = grid;
+  const entryAt = dictionaryEntryMaker(grid, options);
   for (let j = 0; j < axes.width.length; j++) {
     for (let i = 0; i < axes.bs.length; i++) {
-      for (let k = 0; k < axes.data.length; k++) {
-        const at = cellIndex(axes, i, j, k);
-        const metricsDict = {} as Record<DictionaryMetric, number>;
-        for (const m of DICTIONARY_METRICS) metricsDict[m] = metrics[m][at];
-        const cells = {} as Record<Operation, RfiCell>;
-        const summary = {} as Record<Operation, number>;
-        for (const op of OPERATIONS) {
-          cells[op] = rfiCell(metrics.test_acc, axes, i, j, k, op);
-          summary[op] = cells[op].improvement;
-        }
-        yield [dictionaryKey(axes.width[j], axes.bs[i], axes.data[k]), {
-          architecture: options.architecture ?? 'ResNet18',
-          dataset: options.dataset ?? 'cifar10',
-          method: options.method ?? 'normal',
-          temperature: { bs: axes.bs[i] },
-          width: axes.width[j],
-          noise: options.noise ?? 0,
-          data_amount: Number.parseInt(axes.data[k], 10),
-          initialization: null,
-          epochs: null,
-          metrics: null,
-          metrics_dict: metricsDict,
-          bs_range: [...axes.bs],
-          width_range: [...axes.width],
-          data_amount_range: [...axes.data],
-          noise_range: options.noiseRange ?? null,
-          possible_improve: { ...cells, summary_improvement: summary, operations },
-          label: bestOperation(summary),
-        }];
-      }
+      for (let k = 0; k < axes.data.length; k++) yield entryAt(i, j, k);
     }
   }
+}
+
+/** A function giving the entry (and its key) of cell (i, j, k) (bs, width, data indices). */
+export function dictionaryEntryMaker(grid: Grid, options: DictionaryOptions = {}): (i: number, j: number, k: number) => [string, DictionaryEntry] {
+  const { axes, metrics } = grid;
+  const operations = Object.fromEntries(OPERATIONS.map((op, i) => [op, i])) as Record<Operation, number>;
+  return (i, j, k) => {
+    const at = cellIndex(axes, i, j, k);
+    const metricsDict = {} as Record<DictionaryMetric, number>;
+    for (const m of DICTIONARY_METRICS) metricsDict[m] = metrics[m][at];
+    const cells = {} as Record<Operation, RfiCell>;
+    const summary = {} as Record<Operation, number>;
+    for (const op of OPERATIONS) {
+      cells[op] = rfiCell(metrics.test_acc, axes, i, j, k, op);
+      summary[op] = cells[op].improvement;
+    }
+    return [dictionaryKey(axes.width[j], axes.bs[i], axes.data[k]), {
+      architecture: options.architecture ?? 'ResNet18',
+      dataset: options.dataset ?? 'cifar10',
+      method: options.method ?? 'normal',
+      temperature: { bs: axes.bs[i] },
+      width: axes.width[j],
+      noise: options.noise ?? 0,
+      data_amount: Number.parseInt(axes.data[k], 10),
+      initialization: null,
+      epochs: null,
+      metrics: null,
+      metrics_dict: metricsDict,
+      bs_range: [...axes.bs],
+      width_range: [...axes.width],
+      data_amount_range: [...axes.data],
+      noise_range: options.noiseRange ?? null,
+      possible_improve: { ...cells, summary_improvement: summary, operations },
+      label: bestOperation(summary),
+    }];
+  };
 }
 
 /** A float as JSON: Python's spelling; NaN and +-inf (not JSON) as null. */
@@ -207,7 +214,6 @@ export function dictionaryToJson(dict: Iterable<readonly [string, DictionaryEntr
  * soon as it is made, so with {@link dictionaryEntries} no entry outlives its line.
  */
 export function dictionaryToBytes(dict: Iterable<readonly [string, DictionaryEntry]>): Buffer {
-  const entryJson = entryWriter();
   let buffer = Buffer.allocUnsafe(1 << 22);
   let length = 0;
   const write = (text: string): void => {
@@ -219,12 +225,22 @@ export function dictionaryToBytes(dict: Iterable<readonly [string, DictionaryEnt
     }
     length += buffer.write(text, length, 'utf8');
   };
+  const line = dictionaryLineWriter();
   write('{\n');
   let first = true;
   for (const [name, entry] of dict) {
-    write(`${first ? '' : ',\n'}${str(name)}: ${entryJson(entry)}`);
+    write(`${first ? '' : ',\n'}${line(name, entry)}`);
     first = false;
   }
   write('\n}\n');
   return buffer.subarray(0, length);
+}
+
+/**
+ * The text of one entry's line in `dictionary.json` (`"w_2_t_16_d_10": {...}`, without the `,` that
+ * follows every entry but the last). The writer keeps a float cache: use one per file.
+ */
+export function dictionaryLineWriter(): (name: string, entry: DictionaryEntry) => string {
+  const entryJson = entryWriter();
+  return (name, entry) => `${str(name)}: ${entryJson(entry)}`;
 }

@@ -20,6 +20,11 @@ export interface ConfigurationKey {
   data: string;
 }
 
+/** A configuration's name, in grid axis order: `bs16-w2-d10` (also its parse task's partition name). */
+export function configurationName(c: ConfigurationKey): string {
+  return `bs${c.bs}-w${c.width}-d${c.data}`;
+}
+
 /** One grid per metric, over `axes`. */
 export interface Grid {
   readonly axes: Axes;
@@ -77,20 +82,15 @@ export interface GridEntry extends ConfigurationKey {
  */
 export function buildGrid(axes: Axes, entries: Iterable<GridEntry>): { grid: Grid; outside: ConfigurationKey[] } {
   const grid = emptyGrid(axes);
-  const bsAt = positions(axes.bs);
-  const widthAt = positions(axes.width);
-  const dataAt = positions(axes.data);
+  const cellOf = cellLocator(axes);
   const filled = new Uint8Array(gridSize(axes));
   const outside: ConfigurationKey[] = [];
   for (const e of entries) {
-    const i = bsAt.get(e.bs);
-    const j = widthAt.get(e.width);
-    const k = dataAt.get(e.data);
-    if (i === undefined || j === undefined || k === undefined) {
+    const at = cellOf(e);
+    if (at === undefined) {
       outside.push({ bs: e.bs, width: e.width, data: e.data });
       continue;
     }
-    const at = cellIndex(axes, i, j, k);
     if (filled[at]) {
       throw new DatasetInputError(
         `two checkpoints have the same configuration (bs ${e.bs}, width ${e.width}, data "${e.data}")`,
@@ -98,12 +98,27 @@ export function buildGrid(axes: Axes, entries: Iterable<GridEntry>): { grid: Gri
       );
     }
     filled[at] = 1;
-    for (const name of METRIC_NAMES) {
-      const v = e.metrics[name];
-      if (v !== undefined) grid.metrics[name][at] = v;
-    }
+    setCell(grid, at, e.metrics);
   }
   return { grid, outside };
+}
+
+/** Sets cell `at` of every metric: the metric's value, NaN for one left out (or for every one if `metrics` is null). */
+export function setCell(grid: Grid, at: number, metrics: Partial<Metrics> | null): void {
+  for (const name of METRIC_NAMES) grid.metrics[name][at] = metrics?.[name] ?? NaN;
+}
+
+/** A lookup from a configuration to its cell's offset; `undefined` when one of its values is not on the axes. */
+export function cellLocator(axes: Axes): (c: ConfigurationKey) => number | undefined {
+  const bsAt = positions(axes.bs);
+  const widthAt = positions(axes.width);
+  const dataAt = positions(axes.data);
+  return (c) => {
+    const i = bsAt.get(c.bs);
+    const j = widthAt.get(c.width);
+    const k = dataAt.get(c.data);
+    return i === undefined || j === undefined || k === undefined ? undefined : cellIndex(axes, i, j, k);
+  };
 }
 
 function positions<T>(values: readonly T[]): Map<T, number> {

@@ -59,25 +59,78 @@ export function rfiCell(testAcc: Float64Array, axes: Axes, i: number, j: number,
  * one pass per line along the axis, so it is linear in the grid size.
  */
 export function rfiImprovement(testAcc: Float64Array, axes: Axes, op: Operation): Float64Array {
-  const dims = [axes.bs.length, axes.width.length, axes.data.length];
-  const { axis, up } = MOVES[op];
   const out = new Float64Array(testAcc.length);
-  const len = dims[axis];
+  for (const line of linesAlong(axes, MOVES[op].axis)) improvementAlong(testAcc, line, MOVES[op].up, out);
+  return out;
+}
+
+/** Writes the improvement under an operation along `line` (cell offsets in ascending axis index) into `out`. */
+function improvementAlong(testAcc: Float64Array, line: readonly number[], up: boolean, out: Float64Array): void {
+  let max = NaN;
+  const len = line.length;
+  for (let s = 0; s < len; s++) {
+    const at = line[up ? len - 1 - s : s]; // running max from the far end toward the cell
+    const v = testAcc[at];
+    if (!Number.isNaN(v) && !(v <= max)) max = v;
+    out[at] = max - v;
+  }
+}
+
+/** The grid's dimensions: |bs|, |width|, |data|. */
+export function gridShape(axes: Axes): [number, number, number] {
+  return [axes.bs.length, axes.width.length, axes.data.length];
+}
+
+/** Every line of cells along `axis`, each as cell offsets in ascending axis index. */
+function linesAlong(axes: Axes, axis: 0 | 1 | 2): number[][] {
+  const dims = gridShape(axes);
   const [o1, o2] = [0, 1, 2].filter((a) => a !== axis);
+  const lines: number[][] = [];
   for (let a = 0; a < dims[o1]; a++) {
     for (let b = 0; b < dims[o2]; b++) {
-      let max = NaN;
-      for (let s = 0; s < len; s++) {
-        const p = up ? len - 1 - s : s; // running max from the far end toward the cell
-        const idx = [0, 0, 0];
-        idx[axis] = p;
-        idx[o1] = a;
-        idx[o2] = b;
-        const at = cellIndex(axes, idx[0], idx[1], idx[2]);
-        const v = testAcc[at];
-        if (!Number.isNaN(v) && !(v <= max)) max = v;
-        out[at] = max - v;
-      }
+      const idx = [0, 0, 0];
+      idx[o1] = a;
+      idx[o2] = b;
+      lines.push(lineFrom(axes, axis, idx));
+    }
+  }
+  return lines;
+}
+
+/** The line along `axis` through cell offset `at`. */
+export function lineThrough(axes: Axes, axis: 0 | 1 | 2, at: number): number[] {
+  const [, nw, nd] = gridShape(axes);
+  const k = at % nd;
+  const j = Math.floor(at / nd) % nw;
+  const i = Math.floor(at / (nd * nw));
+  return lineFrom(axes, axis, [i, j, k]);
+}
+
+function lineFrom(axes: Axes, axis: 0 | 1 | 2, idx: number[]): number[] {
+  const len = gridShape(axes)[axis];
+  const line = new Array<number>(len);
+  const p = [...idx];
+  for (let s = 0; s < len; s++) {
+    p[axis] = s;
+    line[s] = cellIndex(axes, p[0], p[1], p[2]);
+  }
+  return line;
+}
+
+/**
+ * For every cell, whether the cells `op` considers from it (the cell itself included) hold a NaN test
+ * accuracy: where they do, its improvement was taken over fewer configurations than the axes have.
+ */
+export function nanInReach(testAcc: Float64Array, axes: Axes, op: Operation): Uint8Array {
+  const out = new Uint8Array(testAcc.length);
+  const { axis, up } = MOVES[op];
+  for (const line of linesAlong(axes, axis)) {
+    let nan = 0;
+    const len = line.length;
+    for (let s = 0; s < len; s++) {
+      const at = line[up ? len - 1 - s : s];
+      if (Number.isNaN(testAcc[at])) nan = 1;
+      out[at] = nan;
     }
   }
   return out;
@@ -90,5 +143,54 @@ export type RfiGrids = Readonly<Record<Operation, Float64Array>>;
 export function computeRfi(testAcc: Float64Array, axes: Axes): RfiGrids {
   const out = {} as Record<Operation, Float64Array>;
   for (const op of OPERATIONS) out[op] = rfiImprovement(testAcc, axes, op);
+  return out;
+}
+
+/** What the `rfi` stage passes on: the improvements, and the test accuracies they came from (to patch them next time). */
+export interface RfiOutput {
+  grids: RfiGrids;
+  /** The test_acc grid the improvements were computed from. */
+  testAcc: Float64Array;
+  /** Its dimensions (|bs|, |width|, |data|). */
+  shape: number[];
+}
+
+/** {@link computeRfi} as the stage's output. */
+export function rfiOutput(testAcc: Float64Array, axes: Axes): RfiOutput {
+  return { grids: computeRfi(testAcc, axes), testAcc: testAcc.slice(), shape: gridShape(axes) };
+}
+
+/**
+ * {@link rfiOutput} from the previous output, recomputing only the lines through cells whose test accuracy
+ * changed (bit for bit): the improvement of a cell under an operation depends on the cells of one line
+ * through it (SPEC's table), so a changed cell moves at most |bs| + |width| + |data| - 2 cells' values
+ * (34 of 1,690). Returns null when the grid's dimensions changed (compute in full then).
+ */
+export function patchRfi(previous: RfiOutput, testAcc: Float64Array, axes: Axes): RfiOutput | null {
+  const shape = gridShape(axes);
+  if (!Array.isArray(previous?.shape) || !ArrayBuffer.isView(previous.testAcc)) return null; // another shape of value: a hint only
+  if (previous.shape.length !== 3 || shape.some((n, a) => n !== previous.shape[a]) || previous.testAcc.length !== testAcc.length) return null;
+  const grids = {} as Record<Operation, Float64Array>;
+  for (const op of OPERATIONS) grids[op] = previous.grids[op].slice();
+  const done = [new Set<number>(), new Set<number>(), new Set<number>()];
+  for (const at of changedCells(previous.testAcc, testAcc)) {
+    for (const axis of [0, 1, 2] as const) {
+      const line = lineThrough(axes, axis, at);
+      if (done[axis].has(line[0])) continue;
+      done[axis].add(line[0]);
+      for (const op of OPERATIONS) if (MOVES[op].axis === axis) improvementAlong(testAcc, line, MOVES[op].up, grids[op]);
+    }
+  }
+  return { grids, testAcc: testAcc.slice(), shape };
+}
+
+/** Offsets where two arrays of equal length differ bit for bit (NaN payloads and -0 included). */
+export function changedCells(before: Float64Array, after: Float64Array): number[] {
+  const a = new Uint32Array(before.buffer, before.byteOffset, before.length * 2);
+  const b = new Uint32Array(after.buffer, after.byteOffset, after.length * 2);
+  const out: number[] = [];
+  for (let at = 0; at < before.length; at++) {
+    if (a[2 * at] !== b[2 * at] || a[2 * at + 1] !== b[2 * at + 1]) out.push(at);
+  }
   return out;
 }

@@ -1,8 +1,9 @@
 /**
  * The engine: the one object the CLI and the dataset wiring talk to.
  *
- * `openEngine` discovers partitions and builds the checked task graph; the cache store is opened on first
- * use (so `graph` never touches it). `run`, `gc` and `clean` take the project lock; `dryRun`, `status`,
+ * `openEngine` discovers partitions and builds the checked task graph; the cache store is given (or opened
+ * on first use by the given `openStore`, so `graph` never touches it): the engine does not know which
+ * store it is, the CLI (`cli/project.ts`) chooses. `run`, `gc` and `clean` take the project lock; `dryRun`, `status`,
  * `explain` and `graph` only read. Everything is reported through events (`onEvent`, and the logger if
  * given); the engine never prints.
  */
@@ -10,10 +11,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { sha256 } from '../cache/digest.js';
-import { openDefaultStore } from '../cache/default-store.js';
 import { collectGarbage, type GcOptions, type GcReport } from '../cache/gc.js';
 import type { CacheStore, StoreInfo } from '../cache/store.js';
-import { runBuild } from './build.js';
+import { runBuild } from './build/index.js';
 import { loadPipeline, summarizeSkipped, type SkippedMatch, type SkippedSummary } from './discover.js';
 import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
@@ -33,8 +33,16 @@ export interface EngineOptions {
   cacheDir: string;
   /** Where tasks' files are published. */
   outDir: string;
-  /** Another store (a keyv-backed Redis or Postgres one, say). Default: SQLite in `cacheDir`. */
+  /** The store (a keyv-backed SQLite, Redis or Postgres one, say). Give this or `openStore`. */
   store?: CacheStore;
+  /** Opens the store on first use (the engine then owns and closes it). Give this or `store`. */
+  openStore?: () => CacheStore;
+  /**
+   * Called when the store reports that it is damaged (not a database, corrupt pages): set it aside and
+   * return an empty one with a warning, or undefined to fail. The run then starts again on the new store
+   * (once): the cache is derived data, and outputs are only ever replaced by identical or newer results.
+   */
+  replaceDamagedStore?: (store: CacheStore | undefined, error: unknown) => Promise<{ store: CacheStore; message: string } | undefined>;
   /** Concurrent task slots. Default: `os.availableParallelism()`. */
   jobs?: number;
   logger?: Logger;
@@ -143,7 +151,7 @@ class PipelineEngine implements Engine {
   readonly #cacheDir: string;
   readonly #outDir: string;
   #store: CacheStore | undefined;
-  readonly #ownsStore: boolean;
+  #ownsStore: boolean;
 
   constructor(
     options: EngineOptions,
@@ -154,7 +162,7 @@ class PipelineEngine implements Engine {
     this.#cacheDir = resolve(options.cacheDir);
     this.#outDir = resolve(options.outDir);
     this.#store = options.store;
-    this.#ownsStore = options.store === undefined;
+    this.#ownsStore = options.store === undefined; // opened by openStore (or a replacement): ours to close
     this.skippedSummary = summarizeSkipped(skipped);
   }
 
@@ -164,8 +172,29 @@ class PipelineEngine implements Engine {
   }
 
   #getStore(): CacheStore {
-    this.#store ??= openDefaultStore(this.#cacheDir);
+    if (this.#store === undefined) {
+      if (!this.#options.openStore) throw new PipelineError('no-store', 'config', 'the engine was given neither a store nor openStore');
+      this.#store = this.#options.openStore();
+    }
     return this.#store;
+  }
+
+  /**
+   * `body` with the store; once more on a fresh store if the store turns out damaged (see
+   * `replaceDamagedStore`). Only under the project lock (`run`): a read-only command must not move a
+   * database another process may be writing.
+   */
+  async #withStore<T>(body: (store: CacheStore) => Promise<T>): Promise<T> {
+    try {
+      return await body(this.#getStore());
+    } catch (error) {
+      const replaced = await this.#options.replaceDamagedStore?.(this.#store, error);
+      if (!replaced) throw error;
+      this.#store = replaced.store;
+      this.#ownsStore = true;
+      this.emit({ type: 'warning', message: replaced.message });
+      return body(replaced.store);
+    }
   }
 
   async #locked<T>(wait: boolean | undefined, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
@@ -204,21 +233,23 @@ class PipelineEngine implements Engine {
     const { selected, forced } = this.#scope(options.targets, options.force);
     const jobs = this.#jobs();
     return this.#locked(options.wait, options.signal, async () => {
-      const result = await runBuild({
-        graph: this.graph,
-        store: this.#getStore(),
-        outDir: this.#outDir,
-        jobs,
-        toolVersion: this.#options.toolVersion ?? 'unknown',
-        selected,
-        forced,
-        mode: 'run',
-        signal: options.signal,
-        keepGoing: options.keepGoing ?? true,
-        emit: (event) => this.emit(event),
-        commit: this.#options.commit,
-        targets: options.targets ?? [],
-      });
+      const result = await this.#withStore((store) =>
+        runBuild({
+          graph: this.graph,
+          store,
+          outDir: this.#outDir,
+          jobs,
+          toolVersion: this.#options.toolVersion ?? 'unknown',
+          selected,
+          forced,
+          mode: 'run',
+          signal: options.signal,
+          keepGoing: options.keepGoing ?? true,
+          emit: (event) => this.emit(event),
+          commit: this.#options.commit,
+          targets: options.targets ?? [],
+        }),
+      );
       const count = (status: string): number => result.outcomes.filter((o) => o.status === status).length;
       const summary: RunSummary = {
         ok: count('failed') === 0 && !result.interrupted,

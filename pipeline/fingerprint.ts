@@ -24,6 +24,19 @@ export interface Fingerprint {
   key: Digest;
 }
 
+/** What a key needs of a declaration. */
+type Keyed = { kind: string; codeVersion: string; params: Json; codec?: { id: string } };
+
+/**
+ * The code version as keyed and recorded: the declared one, plus the codec's id when the task has its own
+ * codec (its output digest is of the encoded bytes, so another codec is another result). Folded into the
+ * code version so that a codec change is explained as a code version change, and tasks without a codec
+ * keep their keys.
+ */
+export function keyedCodeVersion(task: Keyed): string {
+  return task.codec === undefined ? task.codeVersion : `${task.codeVersion}+codec:${task.codec.id}`;
+}
+
 /** Canonical JSON of params, memoised per params object (a task's params do not change during a run). */
 const paramsText = new WeakMap<object, string>();
 function canonicalParams(params: Json): string {
@@ -48,7 +61,7 @@ const templates = new WeakMap<object, KeyTemplate>();
 /** The file part of templates, by the names joined: every task of a partitioned kind has the same names. */
 const fileParts = new Map<string, Pick<KeyTemplate, 'fileTokens' | 'order'>>();
 
-function keyTemplate(task: { kind: string; codeVersion: string; params: Json }, fileNames: readonly string[]): KeyTemplate {
+function keyTemplate(task: Keyed, fileNames: readonly string[]): KeyTemplate {
   let template = templates.get(task);
   if (template === undefined || template.order.length !== fileNames.length) {
     const joined = fileNames.join('\u0000');
@@ -59,7 +72,7 @@ function keyTemplate(task: { kind: string; codeVersion: string; params: Json }, 
       fileParts.set(joined, files);
     }
     template = {
-      prefix: `mdpipe-key\n${RECORD_SCHEMA}\n${JSON.stringify(task.kind)}\n${JSON.stringify(task.codeVersion)}\n${canonicalParams(task.params)}\n`,
+      prefix: `mdpipe-key\n${RECORD_SCHEMA}\n${JSON.stringify(task.kind)}\n${JSON.stringify(keyedCodeVersion(task))}\n${canonicalParams(task.params)}\n`,
       fileTokens: files.fileTokens,
       order: files.order,
     };
@@ -75,7 +88,7 @@ function keyTemplate(task: { kind: string; codeVersion: string; params: Json }, 
  * @param depIds upstream ids sorted, index-aligned with `depDigests`
  */
 export function computeKey(
-  task: { kind: string; codeVersion: string; params: Json },
+  task: Keyed,
   fileNames: readonly string[],
   fileDigests: readonly FileDigest[],
   depIds: readonly string[],
@@ -94,7 +107,7 @@ export function computeKey(
  * @param depIds upstream ids (sorted), index-aligned with `depDigests`
  */
 export function makeFingerprint(
-  task: { kind: string; codeVersion: string; params: Json },
+  task: Keyed,
   files: ReadonlyArray<{ name: string; path: string; digest: FileDigest }>,
   depIds: readonly string[],
   depDigests: readonly Digest[],
@@ -104,7 +117,7 @@ export function makeFingerprint(
   const deps: Record<string, Digest> = {};
   for (let i = 0; i < depIds.length; i++) deps[depIds[i]] = depDigests[i];
   const key = computeKey(task, files.map((f) => f.name), files.map((f) => f.digest), depIds, depDigests);
-  return { schema: RECORD_SCHEMA, kind: task.kind, codeVersion: task.codeVersion, params: task.params, files: fileMap, deps, key };
+  return { schema: RECORD_SCHEMA, kind: task.kind, codeVersion: keyedCodeVersion(task), params: task.params, files: fileMap, deps, key };
 }
 
 /** One difference between the stored record and the current state. */

@@ -43,9 +43,9 @@ export {
   type LockHolder,
 } from './errors.js';
 export type { TaskGraph } from './task-graph.js';
+// The store contract and its errors; which store is used is the caller's choice (cli/project.ts), so no
+// store implementation is exported from here.
 export type { CacheStore } from '../cache/store.js';
-export { KeyvCacheStore, type KeyvCacheStoreOptions } from '../cache/keyv-store.js';
-export { openDefaultStore } from '../cache/default-store.js';
 export type { GcOptions, GcReport } from '../cache/gc.js';
 export { CacheStoreError, StoreWriteError, StoreCapabilityError, StoreReadError, StoreOpenError } from '../cache/errors.js';
 export { foldedId } from './graph-fold.js';

@@ -42,6 +42,31 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Attach a warning to this task's result (kept in the record, shown in reports). */
   note(message: string): void;
+  /**
+   * For a task declared `incremental: true`: its last committed successful result and how its
+   * dependencies changed since then, so that it can patch instead of recomputing. `null` when there is
+   * none it may use (first build, `--force`, code version or params changed, record gone). The result of
+   * a run must be the same with or without it: it is a hint for speed, never a source of truth.
+   */
+  readonly previous: PreviousResult | null;
+}
+
+/** What an incremental task gets of its own last committed successful run (see `TaskContext.previous`). */
+export interface PreviousResult {
+  /** Its decoded output value. */
+  readonly value: unknown;
+  /** Files it published then, relative to the output directory, as published (byte for byte). */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Dependency ids whose output digest differs from then, including dependencies that are new. */
+  readonly changed: ReadonlySet<string>;
+  /** Dependency ids it had then that it no longer has (a deleted checkpoint folder, say). */
+  readonly removed: ReadonlySet<string>;
+}
+
+/** Encodes a task's output value to bytes and back; the default is v8 serialisation. */
+export interface ValueCodec {
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
 }
 
 /** What a run function returns. */
@@ -77,6 +102,10 @@ export interface TaskDeclaration {
   run(ctx: TaskContext): TaskResult | Promise<TaskResult>;
   /** One-line human description for `status`, `graph` and `--help`. */
   description?: string;
+  /** If true, `run` receives `ctx.previous` when the engine has one (see `PreviousResult`). */
+  incremental?: boolean;
+  /** How this task's value is stored and passed downstream; default v8 serialisation. In the key (by `codec.id`). */
+  codec?: ValueCodec & { id: string };
   /**
    * Left out of a run without targets (plots: slow, and not what most runs want); built when a target
    * names it. Not in the key: it decides whether the task runs, not what it computes.

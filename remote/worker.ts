@@ -100,7 +100,7 @@ async function runTask(spec: RemoteTaskSpec, signal: AbortSignal): Promise<TaskR
       files.set(file.name, read?.bytes ?? null);
       inputs[file.name] = read === undefined ? 'absent' : sha256(read.bytes);
     }
-    const ctx: TaskContext = { id: task.id, params: task.params, files, upstream: new Map(), signal, note: (message) => notes.push(message) };
+    const ctx: TaskContext = { id: task.id, params: task.params, files, upstream: new Map(), signal, note: (message) => notes.push(message), previous: null };
     const result = await task.run(ctx);
     if (result.files && Object.keys(result.files).length > 0) throw new Error(`${spec.id}: a remote task cannot publish files`);
     return { id: spec.id, value: v8.serialize(result.value).toString('base64'), notes, inputs };

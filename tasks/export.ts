@@ -1,96 +1,86 @@
 /**
  * `export:C`: the collection's published files, in `<outDir>/<C>/`: `dataframe.csv`, `dictionary.json`,
- * `grid.npz` and `report.json` (coverage). The engine writes them atomically once the task succeeded.
+ * `grid.npz` and `report.json` (coverage, dataset/coverage.ts). The engine writes them atomically once the
+ * task succeeded. With its previous files, the two text files are patched (dataset/text-exports.ts).
  */
 import type { DictionaryOptions } from '../dataset/dictionary.js';
-import type { LabelGrids } from '../dataset/labels.js';
-import type { RfiGrids } from '../dataset/rfi.js';
-import type { Json, TaskDeclaration } from '../pipeline/task.js';
-import type { Coverage, GridOutput } from './grid.js';
-import { taskId } from './ids.js';
+import type { ExportInputs } from '../dataset/text-exports.js';
+import type { Json, PreviousResult, TaskDeclaration } from '../pipeline/task.js';
+import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 
 const writers = lazy(async () => {
-  const [dataframe, dictionary, gridNpz] = await Promise.all([
-    import('../dataset/dataframe.js'),
-    import('../dataset/dictionary.js'),
+  const [coverage, grid, gridNpz, textExports] = await Promise.all([
+    import('../dataset/coverage.js'),
+    import('../dataset/grid.js'),
     import('../dataset/grid-npz.js'),
+    import('../dataset/text-exports.js'),
   ]);
-  return { ...dataframe, ...dictionary, ...gridNpz };
+  return { ...coverage, ...grid, ...gridNpz, ...textExports };
 });
+type Writers = Awaited<ReturnType<typeof writers>>;
 
 /**
  * Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated;
- * 3: report.json has checkpointNotes; 4: the wording of its warning; 5: dictionary.npy.
+ * 3: report.json has checkpointNotes; 4: the wording of its warning; 5: report.json counts the labels
+ * computed with missing neighbours (incr) / dictionary.npy (outputs); 6: both.
  */
-export const EXPORT_CODE_VERSION = '5';
+export const EXPORT_CODE_VERSION = '6';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 
 export function exportTask(collection: string, dictionary: DictionaryOptions): TaskDeclaration {
-  const [gridId, rfiId, labelId] = (['grid', 'rfi', 'label'] as const).map((k) => taskId(k, collection));
+  const [gridRef, rfiRef, labelRef] = [refs.grid(collection), refs.rfi(collection), refs.label(collection)];
+  const file = (name: (typeof EXPORT_FILES)[number]) => `${collection}/${name}`;
   return {
     id: taskId('export', collection),
     kind: 'export',
     codeVersion: EXPORT_CODE_VERSION,
     params: { dictionary: dictionary as Json },
     files: [],
-    deps: [gridId, rfiId, labelId],
+    deps: [gridRef, rfiRef, labelRef],
     description: `${EXPORT_FILES.join(', ')} in <outDir>/${collection}/`,
+    // With its previous files, only the rows and entries a change can reach are formatted again.
+    incremental: true,
     async run(ctx) {
-      const { buildDataframeRows, dataframeToCsv, dictionaryEntries, dictionaryToBytes, writeGridNpz } = await writers();
-      const { grid, coverage } = ctx.upstream.get(gridId) as GridOutput;
-      const rows = buildDataframeRows(grid, ctx.upstream.get(rfiId) as RfiGrids, ctx.upstream.get(labelId) as LabelGrids);
-      const text = (s: string) => Buffer.from(s, 'utf8');
-      const report = coverageReport(collection, grid.axes, coverage);
-      for (const w of report.warnings) ctx.note(w);
+      const w = await writers();
+      const { grid, coverage } = read(ctx, gridRef);
+      const { labels } = read(ctx, labelRef);
+      const inputs: ExportInputs = { grid, rfi: read(ctx, rfiRef).grids, labels, dictionary };
+      const tables = (ctx.previous && patched(w, ctx.previous, inputs)) ?? w.textExports(inputs);
+      const report = w.coverageReport(collection, grid, coverage, labels);
+      for (const warning of report.warnings) ctx.note(warning);
       return {
-        value: { rows: rows.length, report },
+        value: { rows: w.gridSize(grid.axes), report },
         files: {
           ...(await dictionaryNpyFile(collection, grid, dictionary)),
-          [`${collection}/dataframe.csv`]: text(dataframeToCsv(rows)),
-          [`${collection}/dictionary.json`]: dictionaryToBytes(dictionaryEntries(grid, dictionary)),
-          [`${collection}/grid.npz`]: writeGridNpz(grid),
-          [`${collection}/report.json`]: text(JSON.stringify(report, null, 2) + '\n'),
+          [file('dataframe.csv')]: tables.csv,
+          [file('dictionary.json')]: tables.json,
+          [file('grid.npz')]: w.writeGridNpz(grid),
+          [file('report.json')]: Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8'),
         },
       };
     },
   };
+
+  /** The text files patched from the previous ones, or null to write them in full. */
+  function patched(w: Writers, previous: PreviousResult, inputs: ExportInputs) {
+    const [npz, csv, json] = (['grid.npz', 'dataframe.csv', 'dictionary.json'] as const).map((f) => previous.files.get(file(f)));
+    if (!npz || !csv || !json) return null;
+    let grid;
+    try {
+      grid = w.readGridNpz(npz, file('grid.npz'));
+    } catch {
+      return null; // a hint only: a previous file that does not read back is written anew
+    }
+    return w.patchTextExports({ grid, csv, json }, inputs);
+  }
 }
 
 // dictionary.npy (issue 13): kept apart from the run function above so edits to either merge cleanly.
 const npyWriter = lazy(() => import('../dataset/dictionary-npy.js'));
 
-async function dictionaryNpyFile(collection: string, grid: GridOutput['grid'], options: DictionaryOptions): Promise<Record<string, Uint8Array>> {
-  const [{ dictionaryToNpy }, { dictionaryEntries }] = await Promise.all([npyWriter(), writers()]);
+async function dictionaryNpyFile(collection: string, grid: ExportInputs['grid'], options: DictionaryOptions): Promise<Record<string, Uint8Array>> {
+  const [{ dictionaryToNpy }, { dictionaryEntries }] = await Promise.all([npyWriter(), import('../dataset/dictionary.js')]);
   return { [`${collection}/dictionary.npy`]: dictionaryToNpy(dictionaryEntries(grid, options)) };
-}
-
-/** What `report.json` holds: coverage of the axes and what a person should look at. */
-export function coverageReport(collection: string, axes: GridOutput['grid']['axes'], c: Coverage) {
-  const warnings: string[] = [];
-  if (c.missingConfigurations.length > 0) {
-    warnings.push(`${c.missingConfigurations.length} of ${c.expected} configurations have no checkpoint folder (their rows are NaN)`);
-  }
-  for (const [file, n] of Object.entries(c.missingFiles)) {
-    warnings.push(`${n} checkpoint folder${n === 1 ? '' : 's'} lack ${file} (those metrics are NaN)`);
-  }
-  if (c.outsideAxes.length > 0) {
-    warnings.push(`${c.outsideAxes.length} checkpoint folder${c.outsideAxes.length === 1 ? ' is' : 's are'} outside the configured axes and not in the outputs`);
-  }
-  if (c.checkpointNotes.length > 0) {
-    const n = c.checkpointNotes.length;
-    warnings.push(`${n} checkpoint folder${n === 1 ? ' has' : 's have'} notes (seed counts that differ, NaN CKA entries): see checkpointNotes in report.json`);
-  }
-  return {
-    collection,
-    source: c.source,
-    axes: { bs: [...axes.bs], width: [...axes.width], data: [...axes.data] },
-    configurations: { expected: c.expected, found: c.found, missing: c.missingConfigurations },
-    missingFiles: c.missingFiles,
-    nanCells: c.nanCells,
-    outsideAxes: c.outsideAxes,
-    checkpointNotes: c.checkpointNotes,
-    warnings,
-  };
 }

@@ -12,6 +12,7 @@ import type { PipelineDefinition, TaskDeclaration } from '../pipeline/task.js';
 import { exportTask } from './export.js';
 import { publishedGridTask, rawGridTask } from './grid.js';
 import { labelTask } from './label.js';
+import { parsePrefix } from './ids.js';
 import { plotTask } from './plot.js';
 import { parseKind, type OutsideFolder } from './parse.js';
 import { rfiTask } from './rfi.js';
@@ -33,7 +34,7 @@ export function defineDataset(config: ResolvedConfig): PipelineDefinition {
     partitioned,
     tasks: ({ partitions }) => {
       for (const c of config.collections) {
-        if (c.kind === 'raw' && !partitions.some((id) => id.startsWith(`parse:${c.name}/`))) {
+        if (c.kind === 'raw' && !partitions.some((id) => id.startsWith(parsePrefix(c.name)))) {
           const error = noCheckpointsError(c, outside.get(c.name)!.length);
           // Name the file the key is in, as the loader's own errors do.
           throw config.file ? error.inFile(config.file) : error;

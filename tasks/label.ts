@@ -1,16 +1,16 @@
 /** `label:C`: the failure-source labels (dataset/labels.ts declares the rules as data). */
-import { LABEL_RULES, type LabelGrids } from '../dataset/labels.js';
-import type { RfiGrids } from '../dataset/rfi.js';
+import { LABEL_RULES, type LabelOutput } from '../dataset/labels.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
-import { taskId } from './ids.js';
+import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 
 const labels = lazy(() => import('../dataset/labels.js'));
 
-export const LABEL_CODE_VERSION = '1';
+/** 2: the value also holds the improvements it came from (to patch from). */
+export const LABEL_CODE_VERSION = '2';
 
 export function labelTask(collection: string): TaskDeclaration {
-  const rfiId = taskId('rfi', collection);
+  const rfiRef = refs.rfi(collection);
   return {
     id: taskId('label', collection),
     kind: 'label',
@@ -18,11 +18,15 @@ export function labelTask(collection: string): TaskDeclaration {
     // The rules are data: changing one re-labels without a code-version bump.
     params: { rules: LABEL_RULES.map((r) => ({ ...r, right: [...r.right] })) },
     files: [],
-    deps: [rfiId],
+    deps: [rfiRef],
     description: 'failure-source labels: bs_failure, width_vs_batch, data_vs_batch',
+    // With a previous value, only the cells whose improvements changed are re-labelled.
+    incremental: true,
     async run(ctx) {
-      const { computeLabels } = await labels();
-      const value: LabelGrids = computeLabels(ctx.upstream.get(rfiId) as RfiGrids);
+      const { labelOutput, patchLabels } = await labels();
+      const { grids } = read(ctx, rfiRef);
+      const previous = ctx.previous?.value as LabelOutput | undefined;
+      const value: LabelOutput = (previous && patchLabels(previous, grids)) ?? labelOutput(grids);
       return { value };
     },
   };

@@ -6,7 +6,7 @@
 import type { Grid } from '../dataset/grid.js';
 import type { LabelGrids } from '../dataset/labels.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
-import type { GridOutput } from './grid.js';
+import type { GridOutput } from '../dataset/raw-grid.js';
 import { taskId } from './ids.js';
 import { lazy } from './lazy.js';
 

@@ -12,11 +12,11 @@
  * - A folder that is still being written is not a failure: see `definition.ts`.
  */
 import { existsSync } from 'node:fs';
+import { openDefaultStore } from '../../cache/default-store.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import {
   acquireProjectLock,
   LockedError,
-  openDefaultStore,
   type Engine,
   type EngineEvent,
   type ProjectLock,

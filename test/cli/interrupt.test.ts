@@ -86,6 +86,32 @@ describe('Ctrl-C', () => {
     expect(parseJson<{ executed: number }>(after).executed).toBe(0);
   }, 60_000);
 
+  test('during run --force, at several points: every result valid before stays valid', async () => {
+    expectExit(await mdpipe(['run', '--no-progress'], { cwd: dir }), 0);
+    const records = async (): Promise<number> => parseJson<{ records: number }>(await mdpipe(['cache', 'info', '--json'], { cwd: dir })).records;
+    const before = await records();
+    expect(before).toBeGreaterThanOrEqual(1690 + 4);
+    // Points: before the first task (during discovery and loading), at the first progress line (part-way
+    // through the checkpoint tasks), and at the third (later, with batches committed by then).
+    const points: { name: string; at: (run: ReturnType<typeof spawnMdpipe>) => Promise<void> }[] = [
+      { name: 'at start', at: async () => new Promise((resolve) => setTimeout(resolve, 150)) },
+      { name: 'first progress', at: (run) => run.waitForStderr(/progress: /) },
+      { name: 'third progress', at: (run) => run.waitForStderr(/(progress: [^\n]*\n[^]*){3}/) },
+    ];
+    for (const point of points) {
+      const run = spawnMdpipe(['run', '--force', '--no-progress'], { cwd: dir, env: fast });
+      await point.at(run);
+      run.child.kill('SIGINT');
+      const ran = await run.done;
+      // Exit 130 when the signal came in time (killed by it if it came before the handler was installed);
+      // 0 if the forced run had already finished.
+      expect([point.name, [0, 130].includes(ran.code ?? -1) || ran.signal === 'SIGINT']).toEqual([point.name, true]);
+      expect([point.name, await records()]).toEqual([point.name, before]);
+      const again = parseJson<{ executed: number; cached: number }>(await mdpipe(['run', '--json'], { cwd: dir }));
+      expect([point.name, again.executed]).toEqual([point.name, 0]);
+    }
+  }, 180_000);
+
   test('during synth: exit 130 saying how far it got; the same command again finishes the tree', async () => {
     const cwd = tempDir('interrupt-synth');
     const synth = spawnMdpipe(['synth', '--out', 'raw', '--collection', 'noisy'], { cwd, env: fast });

@@ -31,7 +31,9 @@ describe('mdpipe watch', () => {
       expect(w.output.stderr).toMatch(/truncated/);
 
       const before = lines(w).length;
-      fs.writeFileSync(file, good);
+      // Fixed with a valid file of other content (another folder's): with the original bytes back, the
+      // folder's last good result, which a failure never deletes, would be valid again and nothing would run.
+      fs.writeFileSync(file, fs.readFileSync(path.join(basicFolder(dir, 16, 2, '05'), 'loss_acc.pkl')));
       await until(w, 'the rebuild after the fix', () => lines(w).slice(before).some((l) => l.ok && l.executed > 0));
       const fixed = lines(w).slice(before).find((l) => l.executed > 0)!;
       const parsed = fixed.tasks.filter((t) => t.status === 'executed' && t.id.startsWith('parse:')).map((t) => t.id);

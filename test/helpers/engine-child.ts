@@ -6,6 +6,7 @@
  * argv[2]: JSON {root, hangOn?: string[], parseDelayMs?: number, jobs?: number, maxEntries?: number}
  */
 import { join } from 'node:path';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine } from '../../pipeline/engine.js';
 import { CallCounter, rigDefinition } from './engine-rig.js';
 
@@ -23,6 +24,7 @@ const counter = new CallCounter();
 const engine = await openEngine({
   definition: rigDefinition(args.root, counter, { hangOn: new Set(args.hangOn ?? []), parseDelayMs: args.parseDelayMs }),
   cacheDir: join(args.root, 'cache'),
+  openStore: () => openDefaultStore(join(args.root, 'cache')),
   outDir: join(args.root, 'out'),
   jobs: args.jobs ?? 2,
   toolVersion: 'test-child',

@@ -17,6 +17,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine, type Engine, type EngineOptions } from '../../pipeline/engine.js';
 import type { PipelineDefinition, TaskContext, TaskDeclaration } from '../../pipeline/task.js';
 
@@ -250,6 +251,7 @@ export class EngineRig {
     const engine = await openEngine({
       definition: this.definition(behaviour),
       cacheDir: this.cacheDir,
+      openStore: () => openDefaultStore(this.cacheDir),
       outDir: this.outDir,
       jobs: 2,
       toolVersion: 'test',

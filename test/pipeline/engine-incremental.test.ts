@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../cache/digest.js';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { explainText } from '../../cli/explain-text.js';
 import { openEngine } from '../../pipeline/engine.js';
 import { InputChangedError, UnknownTargetError } from '../../pipeline/errors.js';
@@ -180,10 +181,18 @@ describe('failures', () => {
     const forced = await build({ failOn: new Set(['grid:noisy']) }, { targets: ['grid:noisy'], force: true });
     expect(forced.summary.failed).toBe(1);
     rig.counter.reset();
-    // Same inputs and code as the last good result, but that record was invalidated before the failed run.
+    // Same inputs and code as the last good result: that record is still valid (a record is replaced
+    // only by a committed replacement, never deleted before its task runs), and the failure left nothing.
     const next = await build();
-    expect(rig.counter.ids()).toEqual(['grid:noisy']);
-    expect(next.summary.executed).toBe(1);
+    expect(rig.counter.total()).toBe(0);
+    expect(next.summary.executed).toBe(0);
+    expect(next.summary.cached).toBe(ALL);
+    // A changed input after the failure: the old record does not vouch for it (another key).
+    writeInput(rig.input('noisy', 0), '77');
+    rig.counter.reset();
+    const changed = await build();
+    expect(rig.counter.ids()).toEqual(['export:noisy', 'grid:noisy', 'parse:noisy/p0', 'summary:all']);
+    expect(changed.summary.failed).toBe(0);
   });
 
   it('previous published files survive a failed rebuild', async () => {
@@ -241,6 +250,7 @@ describe('failures', () => {
         partitioned: [],
       },
       cacheDir: rig.cacheDir,
+      openStore: () => openDefaultStore(rig.cacheDir),
       outDir: rig.outDir,
     });
     rig.engines.push(engine);

@@ -65,7 +65,7 @@ describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
       if ('skip' in task) throw new Error(task.skip);
       const files = new Map(task.files.map((f) => [f.name, fs.existsSync(f.path) ? fs.readFileSync(f.path) : null]));
       const run = (): Promise<unknown> =>
-        Promise.resolve(task.run({ id: task.id, params: task.params, files, upstream: new Map(), signal: new AbortController().signal, note: () => {} }));
+        Promise.resolve(task.run({ id: task.id, params: task.params, files, upstream: new Map(), signal: new AbortController().signal, note: () => {}, previous: null }));
       // Same bytes: the worker's value comes back.
       await expect(run()).resolves.toHaveProperty('value.coords', { bs: 16, width: 2, data: '10' });
       // The coordinator hashed other bytes than the worker read (a file changed, another file system).

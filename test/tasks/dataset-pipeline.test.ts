@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../../config/load.js';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine } from '../../pipeline/engine.js';
 import type { RunSummary } from '../../pipeline/events.js';
 import { synthesize } from '../../synth/index.js';
@@ -23,7 +24,7 @@ function writeConfig(dir: string, config: unknown): ResolvedConfig {
 }
 
 async function build(config: ResolvedConfig, targets?: string[]): Promise<RunSummary> {
-  const engine = await openEngine({ definition: defineDataset(config), cacheDir: config.cacheDir, outDir: config.outDir, jobs: 2 });
+  const engine = await openEngine({ definition: defineDataset(config), cacheDir: config.cacheDir, openStore: () => openDefaultStore(config.cacheDir), outDir: config.outDir, jobs: 2 });
   try {
     return (await engine.run({ targets })).summary;
   } finally {

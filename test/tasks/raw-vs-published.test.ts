@@ -11,6 +11,7 @@ import { NOISY_LAYOUT } from '../../config/defaults.js';
 import { loadConfig, type ResolvedConfig } from '../../config/load.js';
 import { readGridNpz } from '../../dataset/grid-npz.js';
 import type { Grid } from '../../dataset/grid.js';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine } from '../../pipeline/engine.js';
 import type { RunSummary } from '../../pipeline/events.js';
 import { FULL_AXES, synthesize } from '../../synth/index.js';
@@ -23,7 +24,7 @@ const FOLDERS = FULL_AXES.bs.length * FULL_AXES.width.length * FULL_AXES.data.le
 async function build(dir: string, collections: Record<string, unknown>): Promise<{ config: ResolvedConfig; summary: RunSummary }> {
   fs.writeFileSync(path.join(dir, 'mdpipe.config.json'), JSON.stringify({ collections }));
   const config = loadConfig({ cwd: dir });
-  const engine = await openEngine({ definition: defineDataset(config), cacheDir: config.cacheDir, outDir: config.outDir });
+  const engine = await openEngine({ definition: defineDataset(config), cacheDir: config.cacheDir, openStore: () => openDefaultStore(config.cacheDir), outDir: config.outDir });
   try {
     return { config, summary: (await engine.run()).summary };
   } finally {

@@ -1,0 +1,167 @@
+/**
+ * Step 0 of the build (see `index.ts`): the partition index (`../partition-index.ts`, one value in the
+ * store) decides tasks without dependencies from a `stat` per input, with no record read; and at the end
+ * of a run the index is brought up to date (as a delta, or a new base past a sixteenth).
+ */
+import type { Digest } from '../../cache/digest.js';
+import type { CacheStore } from '../../cache/store.js';
+import { isMemoizable, statFile, type FileStat } from '../file-state.js';
+import { computeKey } from '../fingerprint.js';
+import { indexWrites, loadIndex, PARTITION_INDEX, PARTITION_INDEX_DELTA, statText, UNKNOWN_STAT, type IndexEntry, type LoadedIndex } from '../partition-index.js';
+import type { BuildContext } from './context.js';
+
+/** Records are rewritten with a new `usedAt` at most this often (like `relatime`), for GC by age. */
+export const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
+
+export class IndexFastPath {
+  #entries = new Map<string, IndexEntry>();
+  /** The index as stored (base generation, delta), for writing the next delta or base. */
+  #loaded: LoadedIndex | undefined;
+  /** Records were deleted in this run (a lost blob), and with them the stored index: write it again. */
+  dropped = false;
+  /**
+   * Inputs whose stats match their task's index entry although the entry could not decide the task (its
+   * record is due for its last-use update, or the declaration changed): path id, stat, digest. The entry
+   * vouches for their digests as a stat memo would (see `decide`).
+   */
+  readonly vouched: [number, FileStat | undefined, Digest | 'absent'][] = [];
+
+  constructor(private readonly c: BuildContext) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async load(store: CacheStore): Promise<void> {
+    if (!store.getIndex) return;
+    const [base, delta] = await Promise.all([store.getIndex(PARTITION_INDEX), store.getIndex(PARTITION_INDEX_DELTA)]);
+    this.#loaded = loadIndex(base, delta);
+    this.#entries = this.#loaded.entries;
+  }
+
+  /**
+   * True (and the task marked fast, its output digest known) if the index vouches for task `i`. Where it
+   * cannot decide the task (an input changed, its record is due for its last-use update, the declaration
+   * changed), each input whose stats still match the entry has its digest from it: the entry records only
+   * inputs outside the racy window, as a stat memo does, with the same stat fields. That is why tasks the
+   * index covers need no stat memos of their own (`covers`). Inputs that do not match are statted again
+   * with the rest.
+   */
+  decide(i: number): boolean {
+    const { g, t, o } = this.c;
+    if (o.forced[i] || g.deps[i].length > 0) return false;
+    const entry = this.#entries.get(g.ids[i]);
+    const files = g.tasks[i].files;
+    // A bit per input (below): a task with more than 31 inputs takes the ordinary path.
+    if (!entry || entry.digests.length !== files.length || files.length > 31) return false;
+    const stats = new Array<FileStat | undefined>(files.length);
+    let matching = 0; // bit f: input f is as the entry saw it
+    try {
+      for (let f = 0; f < files.length; f++) {
+        stats[f] = statFile(files[f].path);
+        if (statText(stats[f]) === entry.stats[f]) matching |= 1 << f;
+      }
+    } catch {
+      return false;
+    }
+    this.c.stats.filesStatted += files.length;
+    if (matching === 0 && files.length > 0) return false;
+    const all = matching === 2 ** files.length - 1;
+    if (!all || !(Date.now() - entry.usedAt < TOUCH_INTERVAL_MS) || computeKey(g.tasks[i], t.fileNames(i), entry.digests, [], []) !== entry.key) {
+      for (let f = 0; f < files.length; f++) {
+        if (matching & (1 << f)) this.vouched.push([this.c.files.id(files[f].path), stats[f], entry.digests[f]]);
+      }
+      return false;
+    }
+    t.fast[i] = 1;
+    t.digest[i] = entry.out;
+    return true;
+  }
+
+  /**
+   * True when a task's inputs are carried by the index once it finishes (a task without dependencies, in
+   * a store that keeps an index, that published no files last time): their stat memos would restate the
+   * index entry, so they are not written (a cold build writes 3,400 memo rows fewer). Should the index be
+   * lost, the next run hashes those inputs again.
+   */
+  covers(i: number): boolean {
+    if (this.c.o.store.putIndex === undefined || this.c.g.deps[i].length > 0) return false;
+    const published = this.c.t.record[i]?.output.files;
+    if (published) for (const _ in published) return false;
+    return true;
+  }
+
+  /**
+   * Brings the index up to date with this run (entries of tasks that ran, were re-hashed or failed; ids
+   * no longer in the graph dropped) and stores it if anything changed or records were deleted.
+   */
+  async write(order: readonly number[]): Promise<void> {
+    const store = this.c.o.store;
+    if (!store.putIndex) return;
+    const { g, t } = this.c;
+    const index = this.#entries;
+    const changes = new Map<string, IndexEntry | null>();
+    for (const id of index.keys()) {
+      if (g.indexOf(id) === undefined) {
+        index.delete(id);
+        changes.set(id, null);
+      }
+    }
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    for (const i of order) {
+      if (t.fast[i] || g.deps[i].length > 0) continue;
+      const id = g.ids[i];
+      const entry = this.#entry(i, nowNs);
+      const old = index.get(id);
+      if (entry === undefined) {
+        if (old !== undefined) {
+          index.delete(id);
+          changes.set(id, null);
+        }
+      } else if (old === undefined || old.key !== entry.key || old.out !== entry.out || old.usedAt !== entry.usedAt || !sameList(old.stats, entry.stats) || !sameList(old.digests, entry.digests)) {
+        index.set(id, entry);
+        changes.set(id, entry);
+      }
+    }
+    if (changes.size === 0 && !this.dropped) return;
+    this.#loaded ??= { entries: index, generation: 0, hasBase: false, delta: new Map() };
+    for (const [name, text] of indexWrites(this.#loaded, changes, this.dropped)) await store.putIndex(name, text);
+  }
+
+  /**
+   * The index entry a finished task earns, or undefined (not finished well, publishes files, an input of
+   * unknown state). An input inside the racy window is entered as unknown (see `partition-index.ts`).
+   */
+  #entry(i: number, nowNs: bigint): IndexEntry | undefined {
+    const { t, files: table } = this.c;
+    const status = t.status[i];
+    const record = t.record[i];
+    if ((status !== 'cached' && status !== 'executed') || !record) return undefined;
+    for (const _ in record.output.files) return undefined;
+    const files = this.c.g.tasks[i].files;
+    const taskPaths = t.taskPaths[i];
+    const stats = new Array<string>(files.length);
+    const digests = new Array<Digest | 'absent'>(files.length);
+    for (let f = 0; f < files.length; f++) {
+      const p = taskPaths[f];
+      const stat = table.stat[p];
+      if (stat === null) return undefined;
+      if (stat === undefined) {
+        stats[f] = statText(undefined);
+        digests[f] = 'absent';
+        continue;
+      }
+      const digest = table.digest[p];
+      if (digest === undefined || record.files[files[f].name]?.digest !== digest) return undefined;
+      stats[f] = isMemoizable(stat, nowNs) ? statText(stat) : UNKNOWN_STAT;
+      digests[f] = digest;
+    }
+    return { key: record.key, out: record.output.digest, usedAt: record.usedAt, stats, digests };
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
