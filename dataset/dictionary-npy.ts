@@ -14,7 +14,7 @@
  * or None.
  */
 import { NpArray, NpDtype, PyTuple, type PyKey, type PyValue } from '../formats/values.js';
-import { PyFloat, type PickleInput } from '../formats/pickle/writer.js';
+import { PyFloat, PyStream, type PickleInput, type PickleSink } from '../formats/pickle/writer.js';
 import { writeNpy } from '../formats/npy.js';
 import { DICTIONARY_METRICS, type DictionaryEntry } from './dictionary.js';
 import { OPERATIONS } from './rfi.js';
@@ -27,7 +27,10 @@ type PyMap = Map<PyKey, PickleInput>;
  */
 const float = (x: number): PyFloat | number => (Number.isInteger(x) || Object.is(x, -0) ? new PyFloat(x) : x);
 
-/** One entry as the pickle writer's input, fields in the published order. */
+/**
+ * One entry as the pickle writer's input, fields in the published order: the reference form of what
+ * `writeEntry` streams (test/dataset/dictionary-npy.test.ts checks both write the same bytes).
+ */
 export function entryToPython(e: DictionaryEntry): PyMap {
   const metrics: PyMap = new Map(DICTIONARY_METRICS.map((m) => [m, float(e.metrics_dict[m])]));
   const pi = e.possible_improve;
@@ -63,9 +66,85 @@ export function entryToPython(e: DictionaryEntry): PyMap {
   ]);
 }
 
-/** The `.npy` bytes of the whole dictionary: a shape-() object array holding one pickled dict. */
+/**
+ * The `.npy` bytes of the whole dictionary: a shape-() object array holding one pickled dict. Streamed
+ * (`writeEntry`) rather than built with `entryToPython`: ~170,000 Maps, PyFloats and lists per collection
+ * cost ~10x the writing itself (bench/dictionary-npy.ts).
+ */
 export function dictionaryToNpy(dict: Iterable<readonly [string, DictionaryEntry]>): Uint8Array {
-  const root: PyMap = new Map();
-  for (const [key, entry] of dict) root.set(key, entryToPython(entry));
+  const entries = Array.isArray(dict) ? (dict as readonly (readonly [string, DictionaryEntry])[]) : [...dict];
+  const root = new PyStream((w) => {
+    w.dict(entries.length);
+    for (const [key, entry] of entries) {
+      w.str(key);
+      writeEntry(w, entry);
+      w.item();
+    }
+  });
   return writeNpy(new NpArray(new NpDtype('|O'), [], [root as unknown as PyValue]));
+}
+
+/** `entryToPython(e)` written straight to the sink, value for value in the same order (keep the two in step). */
+function writeEntry(w: PickleSink, e: DictionaryEntry): void {
+  const key = (k: string): void => w.str(k);
+  w.dict(17);
+  key('architecture'); w.value(e.architecture); w.item();
+  key('dataset'); w.value(e.dataset); w.item();
+  key('method'); w.value(e.method); w.item();
+  key('temperature'); w.dict(1); key('bs'); w.value(e.temperature.bs); w.item(); w.item();
+  key('width'); w.value(e.width); w.item();
+  key('noise'); w.value(e.noise); w.item();
+  key('data_amount'); w.value(e.data_amount); w.item();
+  key('initialization'); w.value(null); w.item();
+  key('epochs'); w.value(null); w.item();
+  key('metrics'); w.value(null); w.item();
+  key('metrics_dict');
+  w.dict(DICTIONARY_METRICS.length);
+  for (const m of DICTIONARY_METRICS) { key(m); w.float(e.metrics_dict[m]); w.item(); }
+  w.item();
+  key('bs_range'); values(w, e.bs_range); w.item();
+  key('width_range'); values(w, e.width_range); w.item();
+  key('data_amount_range'); values(w, e.data_amount_range); w.item();
+  key('noise_range');
+  if (e.noise_range === null) w.value(null);
+  else values(w, e.noise_range);
+  w.item();
+  key('possible_improve');
+  const pi = e.possible_improve;
+  w.dict(OPERATIONS.length + 2);
+  for (const op of OPERATIONS) {
+    key(op);
+    w.dict(3);
+    key('all'); w.list(pi[op].all.length); for (const x of pi[op].all) { w.float(x); w.item(); } w.item();
+    key('max'); w.float(pi[op].max); w.item();
+    key('improvement'); w.float(pi[op].improvement); w.item();
+    w.item();
+  }
+  key('summary_improvement');
+  w.dict(OPERATIONS.length);
+  for (const op of OPERATIONS) { key(op); w.float(pi.summary_improvement[op]); w.item(); }
+  w.item();
+  key('operations');
+  w.dict(OPERATIONS.length);
+  for (const op of OPERATIONS) { key(op); w.value(pi.operations[op]); w.item(); }
+  w.item();
+  w.item();
+  key('label');
+  if (e.label === null) w.value(null);
+  else {
+    w.tupleMark(2);
+    w.value(e.label[0]);
+    w.float(e.label[1]);
+    w.tuple(2);
+  }
+  w.item();
+}
+
+/** A list of ints / strs, each written as `writePickle` writes it. */
+function values(w: PickleSink, xs: readonly (number | string)[]): void {
+  w.list(xs.length);
+  for (const x of xs) {
+    w.value(x);
+    w.item();
+  }
 }

@@ -1,7 +1,7 @@
 import { UnwritableValueError } from '../../formats/errors.js';
 import { OP } from '../../formats/pickle/opcodes.js';
 import { readPickle } from '../../formats/pickle/reader.js';
-import { PyFloat, rawPickle, u32le, writePickle, type PickleInput } from '../../formats/pickle/writer.js';
+import { PyFloat, PyStream, rawPickle, u32le, writePickle, type PickleInput, type PickleSink } from '../../formats/pickle/writer.js';
 import { NpArray, NpDtype, NpScalar, PyTuple, type PyValue } from '../../formats/values.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -110,6 +110,37 @@ describe('writePickle: the opcodes CPython writes', () => {
     }
     const obj = new NpArray(new NpDtype('|O'), [], [new Map([['k', 1]])]);
     expect(latin1(writePickle(obj))).toContain('O8');
+  });
+});
+
+describe('writePickle: a PyStream writes the bytes of the tree it stands for', () => {
+  // Repeated keys (memo BINGET), one-character strs (shared with numpy's '|'), an 8,000-item list (eight
+  // APPENDS batches, 72 KB: two protocol-4 frames) and a 1-item dict (SETITEM), a 4-tuple (MARK ... TUPLE), non-ASCII and >255-char strs.
+  const rows = Array.from({ length: 300 }, (_, i) => ({ name: i % 3 ? 'r' : 'Ré', xs: Array.from({ length: i === 7 ? 8000 : i % 4 }, (_, j) => j * 0.5 + i) }));
+  const tree: PickleInput = new Map<string, PickleInput>([
+    ['rows', rows.map((r) => new Map<string, PickleInput>([['name', r.name], ['xs', r.xs.map((x) => new PyFloat(x))], ['one', new Map([['k', null]])]]))],
+    ['tuple', new PyTuple(['|', 1, 2 ** 40, 'z'.repeat(300)])],
+    ['array', new NpArray(new NpDtype('<f8'), [2], new Float64Array([1, NaN]))],
+  ]);
+  const stream = new PyStream((w: PickleSink) => {
+    w.dict(3);
+    w.str('rows');
+    w.list(rows.length);
+    for (const r of rows) {
+      w.dict(3);
+      w.str('name'); w.str(r.name); w.item();
+      w.str('xs'); w.list(r.xs.length); for (const x of r.xs) { w.float(x); w.item(); } w.item();
+      w.str('one'); w.dict(1); w.str('k'); w.value(null); w.item(); w.item();
+      w.item();
+    }
+    w.item();
+    w.str('tuple'); w.tupleMark(4); w.str('|'); w.value(1); w.value(2 ** 40); w.str('z'.repeat(300)); w.tuple(4); w.item();
+    w.str('array'); w.value(new NpArray(new NpDtype('<f8'), [2], new Float64Array([1, NaN]))); w.item();
+  });
+  test.each([2, 3, 4, 5] as const)('protocol %i, inside a numpy object array too', (protocol) => {
+    expect(hex(writePickle(stream, { protocol }))).toBe(hex(writePickle(tree, { protocol })));
+    const wrap = (v: PickleInput): PickleInput => new NpArray(new NpDtype('|O'), [], [v as PyValue]);
+    expect(hex(writePickle(wrap(stream), { protocol }))).toBe(hex(writePickle(wrap(tree), { protocol })));
   });
 });
 
