@@ -12,4 +12,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   testTimeout: 60000,
+  // Two workers on 2 cores: most suites wait on child processes (the CLI as a user runs it), so the
+  // default (cores - 1 = one worker) leaves a core idle.
+  maxWorkers: 2,
 };

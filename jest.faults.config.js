@@ -1,4 +1,8 @@
-/** `npm run test:faults`: only the slow fault-injection tests (`*.slow.test.ts`), which `npm test` skips. */
+/**
+ * `npm run test:faults`: the slow suites (`*.slow.test.ts`), which `npm test` skips: fault injection (SIGKILL
+ * loops, full disks, bad and hostile input, concurrent runs, interrupts) and full-size worker and watch runs.
+ * CI (`.ci/run`) runs both.
+ */
 import base from './jest.config.js';
 
 export default {
@@ -6,4 +10,6 @@ export default {
   testMatch: ['**/*.slow.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 600000,
+  // One suite at a time: kill timings and full-size builds are what these measure.
+  maxWorkers: 1,
 };

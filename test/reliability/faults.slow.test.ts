@@ -95,7 +95,7 @@ describe('Ctrl-C (SIGINT)', () => {
   test('pressed twice: quits at once, saying what is lost; the next run still completes to a clean build', async () => {
     const p = await createProject({ axes: MEDIUM_AXES, name: 'sigint2' });
     // Pressed twice within milliseconds (a stopping run ends in ~50 ms): without the override, two signals
-    // within 200 ms are one interrupt (`timeout -s INT`; test/cli/interrupt.test.ts checks that).
+    // within 200 ms are one interrupt (`timeout -s INT`; test/cli/interrupt.slow.test.ts checks that).
     const child = p.spawn(['run', '--json', ...TRACE], { env: { MDPIPE_SAME_INTERRUPT_MS: '0' } });
     await child.waitForStderr(/"msg":"committed"/);
     child.process.kill('SIGINT');
