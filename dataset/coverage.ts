@@ -2,6 +2,7 @@
  * What `report.json` says about a collection (docs/SEMANTICS.md "Outputs"): how much of the grid the
  * inputs filled (`Coverage`, made with the grid) and the warnings a person should read (made by the export).
  */
+import { countText } from '../util/count-text.js';
 import { cellIndex, configurationName, gridSize, type Axes, type Grid } from './grid.js';
 import { labelsWithMissingNeighbours, type LabelGrids } from './labels.js';
 import { METRIC_FILES, METRIC_NAMES, type MetricFile, type MetricName } from './metrics.js';
@@ -98,13 +99,13 @@ export function coverageReport(collection: string, grid: Grid, c: Coverage, labe
   const besideMissing = labelsWithMissingNeighbours(grid.metrics.test_acc, axes, labels);
   const warnings: string[] = [];
   if (c.missingConfigurations.length > 0) {
-    warnings.push(`${c.missingConfigurations.length} of ${c.expected} configurations have no checkpoint folder (their rows are NaN)`);
+    warnings.push(`${countText(c.missingConfigurations.length)} of ${countText(c.expected)} configurations have no checkpoint folder (their rows are NaN)`);
   }
   for (const [file, n] of Object.entries(c.missingFiles)) {
-    warnings.push(`${n} checkpoint folder${n === 1 ? '' : 's'} lack ${file} (those metrics are NaN)`);
+    warnings.push(`${countText(n)} checkpoint folder${n === 1 ? '' : 's'} lack ${file} (those metrics are NaN)`);
   }
   if (c.outsideAxes.length > 0) {
-    warnings.push(`${c.outsideAxes.length} checkpoint folder${c.outsideAxes.length === 1 ? ' is' : 's are'} outside the configured axes and not in the outputs`);
+    warnings.push(`${countText(c.outsideAxes.length)} checkpoint folder${c.outsideAxes.length === 1 ? ' is' : 's are'} outside the configured axes and not in the outputs`);
   }
   if (c.checkpointNotes.length > 0) {
     const n = c.checkpointNotes.length;

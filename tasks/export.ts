@@ -23,9 +23,10 @@ type Writers = Awaited<ReturnType<typeof writers>>;
 /**
  * Bump when what an export writes changes. 2: grid.npz stored (numpy.savez) rather than deflated;
  * 3: report.json has checkpointNotes; 4: the wording of its warning; 5: report.json counts the labels
- * computed with missing neighbours (incr) / dictionary.npy (outputs); 6: both.
+ * computed with missing neighbours (incr) / dictionary.npy (outputs); 6: both; 7: counts in its warnings
+ * with thousands separators (`1,672 of 1,690`).
  */
-export const EXPORT_CODE_VERSION = '6';
+export const EXPORT_CODE_VERSION = '7';
 
 export const EXPORT_FILES = ['dataframe.csv', 'dictionary.json', 'dictionary.npy', 'grid.npz', 'report.json'] as const;
 
