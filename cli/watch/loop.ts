@@ -139,16 +139,19 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
       }
     };
 
+    /** The last discovery, even one whose engine could not open (see the start build's retry). */
+    let discovered: WatchDefinition | undefined;
+
     /** Discovers the graph again (folders still being written left out) and opens an engine on it. */
     const open = async (onEvent: (event: EngineEvent) => void, startedAt: number): Promise<void> => {
       const known = new Set(current ? [...current.tasks.values()].map((t) => t.folder) : []);
-      const next = watchDefinition(defineDataset(config), known, (f) => {
+      const next = (discovered = watchDefinition(defineDataset(config), known, (f) => {
         const at = Math.max(pending.changedAt(f.folder) ?? 0, lastWrite(f.files));
         if (Date.now() - at >= flags.quietMs) return true;
         const meaning = meaningOf(roots, f.folder);
         if (meaning) pending.note(meaning, at); // built once it is quiet
         return false;
-      });
+      }));
       const opened = await openProject(session, config, { jobs: flags.jobs, onEvent, engine: { definition: next.definition, store, heldLock: lock } });
       await engine?.close();
       engine = opened;
@@ -181,7 +184,16 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
         return result;
       } catch (error) {
         reporter.stop();
-        if (mode === 'start') throw error;
+        if (mode === 'start') {
+          // Started while results were landing: the folders still being written were left out, and
+          // without them a collection may have no checkpoint yet (a configuration error on a settled
+          // tree). Wait one quiet period and discover again rather than stop.
+          const writing = discovered && discovered !== current ? discovered.writing.length : 0;
+          if (writing === 0 || trap.signal.aborted) throw error;
+          logger.info(`${plural(writing, 'checkpoint folder')} still being written: the first build starts once they are quiet`);
+          await new Promise((resolve) => setTimeout(resolve, flags.quietMs));
+          return trap.signal.aborted ? undefined : build('start', due);
+        }
         pending.restore(due, Date.now()); // retried after another quiet period, not in a tight loop
         logger.error(`the rebuild could not run: ${(error as Error).message}`);
         return undefined;

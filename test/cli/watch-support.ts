@@ -58,6 +58,8 @@ export function checkpointFolders(dir: string): string[] {
 export async function stop(w: Spawned): Promise<number | null> {
   w.child.kill('SIGINT');
   const ran = await w.done;
+  // A watcher that did not stop cleanly says why on stderr: show it with the failing code.
+  if (ran.code !== 0 && ran.code !== 130) process.stderr.write(`watch exited ${ran.code}; its stderr:\n${ran.stderr}\n`);
   return ran.code;
 }
 
