@@ -56,8 +56,11 @@ describe('Ctrl-C', () => {
   test('two SIGINTs 1 ms apart (timeout -s INT signals the process and its group) are one interrupt', async () => {
     const out = tempDir('synth-twice');
     const synth = spawnMdpipe(['synth', '--out', 'raw', '--no-progress'], { cwd: out });
-    await synth.waitForStderr(/progress: |writing/).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Signal as soon as writing has begun: on an idle machine the whole tree takes ~2.2 s, and the first
+    // progress line comes ~2 s in, so waiting for it raced the end of the run.
+    for (let waited = 0; !fs.existsSync(path.join(out, 'raw')) && waited < 30_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     synth.child.kill('SIGINT');
     synth.child.kill('SIGINT');
     const ran = await synth.done;
