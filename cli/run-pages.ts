@@ -8,31 +8,32 @@ import type { Engine, RunResult } from '../pipeline/index.js';
 import { PLOT_NAMES } from '../tasks/plot.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { statusDot } from './commands/graph.js';
-import type { NodeStatus } from './graph-picture.js';
+import { drawTemplate, pictureTemplate } from './graph-layout.js';
+import { fillDot, type NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
 import { LAST_RUN_FILE, lastRunOf, writeFileAtomically } from './last-run.js';
 
 /**
- * graph.svg, drawn again only when its DOT changed (kept beside it as graph.dot): loading Graphviz's
- * WebAssembly costs 0.3-3 s (measured; the machine was loaded), which a no-op run must not pay, and a
- * no-op's graph (every task fresh) is the same as the last one's.
+ * graph.svg, drawn again only when its DOT changed (kept beside it as graph.dot), so that a no-op run
+ * (every task fresh, the same picture as last time) writes nothing; and drawn from the layout of its
+ * structure kept in the cache folder (cli/graph-layout.ts) when only counts or statuses changed, so that
+ * such a run does not load Graphviz's WebAssembly nor lay out the graph again (~310 ms on the full-size tree).
  */
-async function graphSvg(engine: Engine, outDir: string, statuses: ReadonlyMap<string, NodeStatus>): Promise<string> {
-  const dot = await statusDot(engine, {}, statuses);
+async function graphSvg(engine: Engine, config: ResolvedConfig, statuses: ReadonlyMap<string, NodeStatus>): Promise<string> {
+  const template = pictureTemplate(engine, {}, statuses);
+  const dot = fillDot(template);
   const read = (file: string): string | undefined => {
     try {
-      return fs.readFileSync(path.join(outDir, file), 'utf8');
+      return fs.readFileSync(path.join(config.outDir, file), 'utf8');
     } catch {
       return undefined;
     }
   };
   const previous = read(GRAPH_DOT_FILE) === dot ? read(GRAPH_FILE) : undefined;
   if (previous !== undefined) return previous;
-  const { dotToSvg } = await import('./graph-picture.js');
-  const svg = await dotToSvg(dot);
-  writeFileAtomically(outDir, GRAPH_FILE, svg);
-  writeFileAtomically(outDir, GRAPH_DOT_FILE, dot); // after the svg: a crash between leaves a dot that does not match
+  const svg = await drawTemplate(template, config.cacheDir);
+  writeFileAtomically(config.outDir, GRAPH_FILE, svg);
+  writeFileAtomically(config.outDir, GRAPH_DOT_FILE, dot); // after the svg: a crash between leaves a dot that does not match
   return svg;
 }
 
@@ -42,7 +43,7 @@ export async function writeRunPages(engine: Engine, config: ResolvedConfig, resu
   const statuses = new Map<string, NodeStatus>(
     result.outcomes.map((o) => [o.id, o.status === 'failed' ? 'failed' : o.status === 'skipped' ? 'stale' : 'fresh']),
   );
-  const svg = await graphSvg(engine, config.outDir, statuses);
+  const svg = await graphSvg(engine, config, statuses);
   const names = config.collections.map((c) => c.name);
   writeFileAtomically(config.outDir, INDEX_FILE, indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
 }

@@ -5,8 +5,9 @@
  * Needs discovery; reads the cache only to colour a drawing.
  */
 import fs from 'node:fs';
-import { foldedId, type Engine, type GraphFormat } from '../../pipeline/index.js';
-import type { NodeStatus } from '../graph-picture.js';
+import type { Engine, GraphFormat } from '../../pipeline/index.js';
+import { drawTemplate, pictureTemplate } from '../graph-layout.js';
+import { svgToHtml, type NodeStatus } from '../graph-picture.js';
 import { EXIT } from '../exit-codes.js';
 import { readLastRun } from '../last-run.js';
 import { openProject, loadProjectConfig } from '../project.js';
@@ -28,7 +29,9 @@ export async function graphCommand(session: Session, targets: string[], flags: G
   try {
     if (flags.format === 'svg' || flags.format === 'html') {
       const statuses = await statusesFromCache(engine, config, targets);
-      session.terminal.out(await drawGraph(engine, flags.format, { full: flags.full, maxNodes: flags.maxNodes, targets }, statuses));
+      // The layout is kept only in a cache folder that exists: drawing does not make one.
+      const cacheDir = fs.existsSync(config.cacheDir) ? config.cacheDir : undefined;
+      session.terminal.out(await drawGraph(engine, flags.format, { full: flags.full, maxNodes: flags.maxNodes, targets }, statuses, cacheDir));
     } else {
       session.terminal.out(engine.renderGraph(flags.format, { full: flags.full, maxNodes: flags.maxNodes, targets }));
     }
@@ -50,21 +53,17 @@ export async function statusesFromCache(engine: Engine, config: ResolvedConfig, 
   return statuses;
 }
 
-/** The graph drawn as SVG (or an HTML page holding it), nodes coloured by `statuses` when given. */
+/**
+ * The graph drawn as SVG (or an HTML page holding it), nodes coloured by `statuses` when given. With a
+ * `cacheDir`, its layout is kept there and reused while the structure stays (cli/graph-layout.ts).
+ */
 export async function drawGraph(
   engine: Engine,
   format: 'svg' | 'html',
   options: { full?: boolean; maxNodes?: number; targets?: string[] },
   statuses: ReadonlyMap<string, NodeStatus> | undefined,
+  cacheDir?: string,
 ): Promise<string> {
-  const { dotToSvg, svgToHtml } = await import('../graph-picture.js');
-  const svg = await dotToSvg(await statusDot(engine, options, statuses));
+  const svg = await drawTemplate(pictureTemplate(engine, options, statuses), cacheDir);
   return format === 'svg' ? svg : svgToHtml(svg, 'mdpipe task graph');
-}
-
-/** The DOT that `drawGraph` lays out: the engine's, with the status colours when given. */
-export async function statusDot(engine: Engine, options: { full?: boolean; maxNodes?: number; targets?: string[] }, statuses: ReadonlyMap<string, NodeStatus> | undefined): Promise<string> {
-  const { colourDot } = await import('../graph-picture.js');
-  const dot = engine.renderGraph('dot', options);
-  return statuses ? colourDot(dot, statuses, foldedId) : dot;
 }
