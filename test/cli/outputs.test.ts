@@ -4,26 +4,14 @@
  * `graph --format svg|html` colours nodes by status; and index.html, opened from disk in a real browser
  * (Debian chromium, headless; skipped with a message when absent), shows the plots loaded.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { readNpyObject } from '../../formats/npy.js';
-import { basicFolder, expectExit, mdpipe, parseJson, smallProject, tempDir } from './support.js';
+import { basicFolder, browser, chromium, expectExit, mdpipe, parseJson, smallProject } from './support.js';
 
 interface Summary {
   tasks: { id: string; status: string }[];
-}
-
-const chromium = ['chromium', 'chromium-browser'].find((c) => spawnSync(c, ['--version'], { encoding: 'utf8' }).status === 0);
-
-function browser(args: string[]): string {
-  const profile = tempDir('chromium-profile');
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
-  const ran = spawnSync(chromium!, [...flags, ...args], { encoding: 'utf8', timeout: 90_000 });
-  if (ran.status !== 0) throw new Error(`chromium exited ${ran.status}: ${ran.stderr}`);
-  return ran.stdout;
 }
 
 describe('outputs researchers use (issue 13)', () => {

@@ -3,7 +3,7 @@
  * no terminal. The CLI runs from dist/ (`npm test` builds it first; when running jest by hand, run
  * `npm run build` before).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +104,19 @@ export function tempDir(prefix: string): string {
 afterAll(() => {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** Debian's chromium when installed (tests that need a real browser skip, saying so, without it). */
+export const chromium = ['chromium', 'chromium-browser'].find((c) => spawnSync(c, ['--version'], { encoding: 'utf8' }).status === 0);
+
+/** Runs headless chromium with `args` (a fresh profile, no network services); its stdout. */
+export function browser(args: string[]): string {
+  const profile = tempDir('chromium-profile');
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
+  const ran = spawnSync(chromium!, [...flags, ...args], { encoding: 'utf8', timeout: 90_000 });
+  if (ran.status !== 0) throw new Error(`chromium exited ${ran.status}: ${ran.stderr}`);
+  return ran.stdout;
+}
 
 /** Fails with the child's output when it did not exit with `code` (so a failure says why). */
 export function expectExit(ran: Ran, code: number): void {
