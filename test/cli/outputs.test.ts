@@ -2,7 +2,8 @@
  * Issue 13 end to end on a small synthetic project: the default run writes dictionary.npy, index.html,
  * graph.svg and last-run.json but no plots; `run 'plot:*'` draws them and is cached the second time;
  * `graph --format svg|html` colours nodes by status; and index.html, opened from disk in a real browser
- * (Debian chromium, headless; skipped with a message when absent), shows the plots loaded.
+ * (Debian chromium, headless; skipped with a message when absent), shows the plots loaded; and a run that
+ * changes only a count draws graph.svg from the layout kept in the cache folder (no Graphviz).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,4 +92,23 @@ describe('outputs researchers use (issue 13)', () => {
     console.log(`index.html in chromium: ${sizes.length} plots loaded (${sizes[0].width} px wide); screenshot ${png.width} x ${png.height}, ${colours.size} colours`);
     expect(colours.size).toBeGreaterThan(200);
   }, 240_000);
+  test('a run that changes only a count draws graph.svg from the layout kept in the cache folder', async () => {
+    const cache = path.join(dir, '.mdpipe');
+    const layouts = (): string[] => fs.readdirSync(cache).filter((f) => f.startsWith('graph-layout-')).sort();
+    const kept = layouts();
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    // A mark in every kept layout: Graphviz, laying the graph out again, would not write it.
+    for (const f of kept) {
+      const layout = JSON.parse(fs.readFileSync(path.join(cache, f), 'utf8')) as { structure: string; svg: string };
+      fs.writeFileSync(path.join(cache, f), JSON.stringify({ ...layout, svg: layout.svg.replace('<svg ', '<!-- kept layout -->\n<svg ') }));
+    }
+    fs.rmSync(basicFolder(dir, 16, 2, '10'), { recursive: true }); // 17 -> 16 folders
+    expectExit(await mdpipe(['run', '--json'], { cwd: dir }), 0);
+    const svg = fs.readFileSync(path.join(out, 'graph.svg'), 'utf8');
+    expect(svg).toContain('<!-- kept layout -->');
+    expect(svg).toContain('parse:basic/* (16)');
+    expect(svg).not.toMatch(/~\d+~|#0f[0-9a-f]{4}/);
+    expect(fs.readFileSync(path.join(out, 'graph.dot'), 'utf8')).toContain('"parse:basic/*" [label="parse:basic/* (16)", shape=box3d];');
+    expect(layouts()).toEqual(kept);
+  }, 120_000);
 });
