@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { sha256 } from '../cache/digest.js';
 import { collectGarbage, type GcOptions, type GcReport } from '../cache/gc.js';
 import type { CacheStore, StoreInfo } from '../cache/store.js';
-import { runBuild } from './build/index.js';
+import { runBuild } from './builder/index.js';
 import { loadPipeline, summarizeSkipped, type SkippedMatch, type SkippedSummary } from './discover.js';
 import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
