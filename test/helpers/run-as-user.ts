@@ -98,7 +98,8 @@ function blockedWhy(user: User, path: string): string {
   return `${path} is not ${what} by others (mode ${(st.mode & 0o7777).toString(8)})`;
 }
 
-const copies = new Map<string, Cli>();
+/** What `cliFor` answered in this test file (the probe walks node_modules: 0.2 s), by user, root and node. */
+const launchers = new Map<string, Cli>();
 const copyFolders: string[] = [];
 
 /**
@@ -109,11 +110,14 @@ const copyFolders: string[] = [];
  */
 export function cliFor(user: User, root: string, node = process.execPath): Cli {
   const key = JSON.stringify([user.uid, user.gid, root, node]);
-  const made = copies.get(key);
-  if (made) return made;
+  const known = launchers.get(key);
+  if (known) return known;
   const own = ownCli(root, node);
   const blocked = firstBlocked(user, cliChecks(own));
-  if (!blocked) return own;
+  if (!blocked) {
+    launchers.set(key, own);
+    return own;
+  }
 
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'mdpipe-cli-copy-'));
@@ -125,16 +129,16 @@ export function cliFor(user: User, root: string, node = process.execPath): Cli {
   const copy = ownCli(dir, nodeBlocked ? join(dir, 'node') : node);
   const still = firstBlocked(user, cliChecks(copy));
   if (still) throw new Error(`test setup: user ${userName(user)} cannot load the CLI from ${dir} either: ${blockedWhy(user, still)}`);
-  copies.set(key, copy);
+  launchers.set(key, copy);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`${blockedWhy(user, blocked)}: the CLI runs as user ${userName(user)} from a copy in ${dir}${nodeBlocked ? ' (node too)' : ''}, made in ${seconds} s\n`);
   return copy;
 }
 
-/** Deletes the copies `cliFor` made in this test file. */
+/** Deletes the copies `cliFor` made in this test file (and forgets its answers). */
 export function removeCliCopies(): void {
   for (const dir of copyFolders.splice(0)) rmSync(dir, { recursive: true, force: true });
-  copies.clear();
+  launchers.clear();
 }
 
 /**
