@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, ROOT } from '../helpers/reliability-project.js';
-import { linkTree } from '../helpers/run-as-user.js';
+import { linkTree, NOBODY, whyUserCannotRun } from '../helpers/run-as-user.js';
 import { describeIf } from '../helpers/shared.js';
 
 const FILES = ['test/reliability/faults.slow.test.ts', 'test/reliability/bad-input.slow.test.ts'];
@@ -45,7 +45,8 @@ function runCases(clone: string, home: string, env: Record<string, string> = {})
   return { status: r.status, json, cases, stderr: r.stderr };
 }
 
-describeIf(isRoot, 'not root: the permission cases run as nobody only under root', 'the permission cases from a clone in a private folder', () => {
+const cannotRun = isRoot ? whyUserCannotRun(NOBODY) : 'not root: the permission cases run as nobody only under root';
+describeIf(!cannotRun, cannotRun ?? '', 'the permission cases from a clone in a private folder', () => {
   let home: string;
   let clone: string;
 
