@@ -64,7 +64,7 @@ export class Planner implements PlannerHost, SchedulerHost {
     const { g, o, t, files: table } = this.#c;
     for (const i of all) for (const dep of g.deps[i]) t.waiting[i]++, t.consumers[dep]++;
     const store = o.store;
-    await this.#index.load(store);
+    await this.#index.load(store, all);
     let order = this.#index.size === 0 ? all : all.filter((i) => !this.#index.decide(i));
     if (order.length < all.length) {
       // A hit needs its blob: one existence check for every output the index vouches for (a blob lost
