@@ -85,7 +85,6 @@ export function indexNames(group: string): { base: string; delta: string } {
 const FLAG_KNOWN = 0;
 const FLAG_ABSENT = 1;
 const FLAG_UNKNOWN = 2;
-const HEX = /^[0-9a-f]{64}$/;
 
 /** Entries decoded into columns (one stored value). */
 class Table {
@@ -130,12 +129,22 @@ class Table {
   }
 }
 
-/** Whether an entry can be stored (every digest a SHA-256 hex string): others are left out of the index. */
+/** Whether an entry can be stored (every digest SHA-256 hex): others are left out of the index. */
 function storable(entry: IndexEntry): boolean {
-  if (!HEX.test(entry.key) || !HEX.test(entry.out) || entry.stats.length !== entry.digests.length) return false;
+  if (!isHex(entry.key) || !isHex(entry.out) || entry.stats.length !== entry.digests.length) return false;
   for (let f = 0; f < entry.digests.length; f++) {
     const digest = entry.digests[f];
-    if (digest === 'absent' ? entry.stats[f] !== undefined : !HEX.test(digest) || entry.stats[f] === undefined) return false;
+    if (digest === 'absent' ? entry.stats[f] !== undefined : !isHex(digest) || entry.stats[f] === undefined) return false;
+  }
+  return true;
+}
+
+/** 64 lowercase hex digits (a loop: a regular expression per digest cost ~1 us, 7 per entry). */
+function isHex(text: string): boolean {
+  if (text.length !== 64) return false;
+  for (let k = 0; k < 64; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
   }
   return true;
 }
@@ -165,7 +174,8 @@ export function encodeTable(generation: number, entries: ReadonlyArray<readonly 
     ids.length, gone.length, 32 * n, 32 * n, 8 * n, 4 * (n + 1), files, 32 * files, 32 * files,
   ]);
   const buffer = new ArrayBuffer(end);
-  const bytes = new Uint8Array(buffer);
+  // Hex digests are written straight into the value (`Buffer.write`), with no Buffer per digest.
+  const bytes = Buffer.from(buffer);
   const header = new DataView(buffer);
   [MAGIC, INDEX_VERSION, generation, n, files, ids.length, gone.length].forEach((value, k) => header.setUint32(4 * k, value, true));
   bytes.set(ids, idsAt);
@@ -175,8 +185,8 @@ export function encodeTable(generation: number, entries: ReadonlyArray<readonly 
   const stats = new BigUint64Array(buffer, statsAt, 4 * files);
   let f = 0;
   kept.forEach(([, entry], row) => {
-    bytes.set(Buffer.from(entry.key, 'hex'), keysAt + 32 * row);
-    bytes.set(Buffer.from(entry.out, 'hex'), outsAt + 32 * row);
+    bytes.write(entry.key, keysAt + 32 * row, 32, 'hex');
+    bytes.write(entry.out, outsAt + 32 * row, 32, 'hex');
     used[row] = entry.usedAt;
     fileStart[row] = f;
     for (let k = 0; k < entry.digests.length; k++, f++) {
@@ -186,12 +196,17 @@ export function encodeTable(generation: number, entries: ReadonlyArray<readonly 
         continue;
       }
       bytes[flagsAt + f] = stat === null ? FLAG_UNKNOWN : FLAG_KNOWN;
-      if (stat !== null) stats.set([stat.size, stat.mtimeNs, stat.ctimeNs, stat.ino], 4 * f);
-      bytes.set(Buffer.from(entry.digests[k], 'hex'), digestsAt + 32 * f);
+      if (stat !== null) {
+        stats[4 * f] = stat.size;
+        stats[4 * f + 1] = stat.mtimeNs;
+        stats[4 * f + 2] = stat.ctimeNs;
+        stats[4 * f + 3] = stat.ino;
+      }
+      bytes.write(entry.digests[k], digestsAt + 32 * f, 32, 'hex');
     }
   });
   fileStart[n] = f;
-  return Buffer.from(buffer).toString('base64');
+  return bytes.toString('base64');
 }
 
 /** Reads a stored value; anything unreadable or of another version is undefined. */

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDefaultStore } from '../../cache/default-store.js';
+import { summarizeChanges } from '../../cli/change-text.js';
 import { openEngine, type Engine } from '../../pipeline/engine.js';
 import type { PreviousResult, TaskDeclaration, ValueCodec } from '../../pipeline/task.js';
 
@@ -109,6 +110,7 @@ async function build(options: Options = {}, run: { force?: boolean; targets?: st
     openStore: () => openDefaultStore(cacheDir),
     outDir: join(root, 'out'),
     jobs: 2,
+    describeChanges: summarizeChanges,
   });
   engines.push(engine);
   decodes = 0;

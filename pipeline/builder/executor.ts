@@ -19,7 +19,7 @@ import { GroupCommitter } from '../committer.js';
 import { fileSystemFix, InputChangedError, InvalidResultError, MissingInputError, PipelineError } from '../errors.js';
 import type { PlannedAction } from '../events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile } from '../file-state.js';
-import { keyedCodeVersion, summarizeChanges, type Change } from '../fingerprint.js';
+import { keyedCodeVersion, type Change } from '../fingerprint.js';
 import { canonicalJson } from '../../util/json.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from '../publish.js';
 import type { Json, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from '../task.js';
@@ -136,7 +136,7 @@ export class RealExecutor implements Executor {
   toRun(i: number, changes: Change[], reason?: string): void {
     const t = this.c.t;
     t.changes[i] = changes;
-    t.reason[i] = reason ?? summarizeChanges(changes);
+    t.reason[i] = reason ?? this.c.o.describe(changes);
     // After hashing (a decide job), run next so the bytes read are not held long.
     this.host.queue({ type: 'exec', task: i }, this.c.preread.has(i));
   }
