@@ -28,7 +28,8 @@ describe('outputs researchers use (issue 13)', () => {
     const ran = await mdpipe(['run', '--json'], { cwd: dir });
     expectExit(ran, 0);
     const ids = parseJson<Summary>(ran).tasks.map((t) => t.id);
-    expect(ran.stderr).toBe('');
+    // Nothing but the progress lines a slow run logs every 2 s (a loaded machine made this test fail on them).
+    expect(ran.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('progress: '))).toEqual([]);
     expect(ids.filter((id) => id.startsWith('plot:'))).toEqual([]);
     expect(ids).toContain('export:noisy');
     const dict = readNpyObject(fs.readFileSync(path.join(out, 'noisy/dictionary.npy')), 'dictionary.npy') as Map<string, Map<string, unknown>>;
