@@ -11,7 +11,8 @@ import path from 'node:path';
 import { statusDot } from './commands/graph.js';
 import type { NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
-import { LAST_RUN_FILE, lastRunOf, writeFileAtomically } from './last-run.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { LAST_RUN_FILE, lastRunOf } from './last-run.js';
 
 /**
  * graph.svg, drawn again only when its DOT changed (kept beside it as graph.dot): loading Graphviz's
@@ -31,18 +32,18 @@ async function graphSvg(engine: Engine, outDir: string, statuses: ReadonlyMap<st
   if (previous !== undefined) return previous;
   const { dotToSvg } = await import('./graph-picture.js');
   const svg = await dotToSvg(dot);
-  writeFileAtomically(outDir, GRAPH_FILE, svg);
-  writeFileAtomically(outDir, GRAPH_DOT_FILE, dot); // after the svg: a crash between leaves a dot that does not match
+  await writeFileAtomic(path.join(outDir, GRAPH_FILE), svg);
+  await writeFileAtomic(path.join(outDir, GRAPH_DOT_FILE), dot); // after the svg: a crash between leaves a dot that does not match
   return svg;
 }
 
 export async function writeRunPages(engine: Engine, config: ResolvedConfig, result: RunResult): Promise<void> {
   const run = lastRunOf(result);
-  writeFileAtomically(config.outDir, LAST_RUN_FILE, `${JSON.stringify(run, null, 2)}\n`);
+  await writeFileAtomic(path.join(config.outDir, LAST_RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
   const statuses = new Map<string, NodeStatus>(
     result.outcomes.map((o) => [o.id, o.status === 'failed' ? 'failed' : o.status === 'skipped' ? 'stale' : 'fresh']),
   );
   const svg = await graphSvg(engine, config.outDir, statuses);
   const names = config.collections.map((c) => c.name);
-  writeFileAtomically(config.outDir, INDEX_FILE, indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
+  await writeFileAtomic(path.join(config.outDir, INDEX_FILE), indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
 }
