@@ -1,7 +1,8 @@
 /**
- * After a run, the CLI writes `<outDir>/last-run.json`, `<outDir>/graph.svg` and `<outDir>/index.html`
- * (see cli/index-page.ts for why the CLI and not a task). The graph is coloured from the run's own
- * outcomes (executed or cached: fresh; failed; skipped: stale), not from a second pass over the cache.
+ * After a run, the CLI writes `<outDir>/last-run.json`, `<outDir>/graph.svg` (and the graph.dot it was
+ * drawn from) and `<outDir>/index.html` (see cli/index-page.ts for why the CLI and not a task); `clean
+ * --outputs` removes them. The graph is coloured from the run's own outcomes (executed or cached: fresh;
+ * failed; skipped: stale), not from a second pass over the cache.
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Engine, RunResult } from '../pipeline/index.js';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { statusDot } from './commands/graph.js';
 import type { NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
+import { removeStaleTemporaries } from '../pipeline/publish.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { LAST_RUN_FILE, lastRunOf } from './last-run.js';
 
@@ -46,4 +48,20 @@ export async function writeRunPages(engine: Engine, config: ResolvedConfig, resu
   const svg = await graphSvg(engine, config.outDir, statuses);
   const names = config.collections.map((c) => c.name);
   await writeFileAtomic(path.join(config.outDir, INDEX_FILE), indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
+}
+
+/** The files {@link writeRunPages} writes in the output folder: no cache record names them. */
+export const RUN_PAGE_FILES: readonly string[] = [LAST_RUN_FILE, GRAPH_FILE, GRAPH_DOT_FILE, INDEX_FILE];
+
+/** Removes the run pages, and temporaries of them a killed run left; returns the pages removed. */
+export async function removeRunPages(outDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of RUN_PAGE_FILES) {
+    const file = path.join(outDir, name);
+    await removeStaleTemporaries(file);
+    if (!fs.existsSync(file)) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
 }
