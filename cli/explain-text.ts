@@ -1,5 +1,6 @@
 /** The words of `mdpipe explain`: the engine returns the explanation as data, the CLI renders it. */
-import { describeChange, type Explanation } from '../pipeline/index.js';
+import type { Explanation } from '../pipeline/index.js';
+import { describeChange } from './change-text.js';
 
 /** Why a task would re-run, change by change, and the stored result's provenance, as lines of text. */
 export function explainText(explanation: Explanation): string {

@@ -11,6 +11,7 @@ import { openDefaultStore, replaceDamagedStore } from '../cache/default-store.js
 import { loadConfig } from '../config/load.js';
 import { openEngine } from '../pipeline/index.js';
 import { defineDataset } from '../tasks/index.js';
+import { summarizeChanges } from './change-text.js';
 import type { Session } from './session.js';
 import { chooseSharedCache, type SharedCacheFlags, type SharedCacheMode } from './shared-cache.js';
 import { toolVersion } from './version.js';
@@ -68,6 +69,7 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     jobs: options.jobs ?? config.jobs,
     onEvent,
     toolVersion: toolVersion(),
+    describeChanges: summarizeChanges,
     lock: { command: session.command },
     ...options.engine,
   }).catch(async (error: unknown) => {

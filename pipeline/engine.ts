@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { sha256 } from '../cache/digest.js';
 import { collectGarbage, type GcOptions, type GcReport } from '../cache/gc.js';
 import type { CacheStore, StoreInfo } from '../cache/store.js';
-import { runBuild } from './build/index.js';
+import { runBuild } from './builder/index.js';
 import { loadPipeline, summarizeSkipped, type SkippedMatch, type SkippedSummary } from './discover.js';
 import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
@@ -51,6 +51,12 @@ export interface EngineOptions {
   toolVersion?: string;
   /** Lock tuning (stale time, poll interval, the command recorded for other processes to see). */
   lock?: Pick<LockOptions, 'staleMs' | 'pollMs' | 'command'>;
+  /**
+   * Words the changes that make a task run as its one-line reason (`reason` in outcomes, events and
+   * plans). The CLI passes its own (cli/change-text.ts); without it, the engine names the fields that
+   * changed (`file, dep`), as data for a program rather than a sentence for a person.
+   */
+  describeChanges?: (changes: readonly Change[]) => string;
   /** Group-commit tuning (tests). */
   commit?: { maxEntries?: number; maxDelayMs?: number };
   /**
@@ -148,6 +154,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
 class PipelineEngine implements Engine {
   readonly skippedSummary: SkippedSummary[];
   readonly #options: EngineOptions;
+  readonly #describe: (changes: readonly Change[]) => string;
   readonly #cacheDir: string;
   readonly #outDir: string;
   #store: CacheStore | undefined;
@@ -159,6 +166,7 @@ class PipelineEngine implements Engine {
     readonly skipped: SkippedMatch[],
   ) {
     this.#options = options;
+    this.#describe = options.describeChanges ?? fieldsChanged;
     this.#cacheDir = resolve(options.cacheDir);
     this.#outDir = resolve(options.outDir);
     this.#store = options.store;
@@ -247,6 +255,7 @@ class PipelineEngine implements Engine {
           keepGoing: options.keepGoing ?? true,
           emit: (event) => this.emit(event),
           commit: this.#options.commit,
+          describe: this.#describe,
           targets: options.targets ?? [],
         }),
       );
@@ -276,6 +285,7 @@ class PipelineEngine implements Engine {
       selected,
       forced,
       mode: 'dry',
+      describe: this.#describe,
     });
     const count = (action: string): number => result.planned.filter((t) => t.action === action).length;
     return { tasks: result.planned, run: count('run'), fresh: count('fresh'), runIfUpstreamChanges: count('run-if-upstream-changes') };
@@ -370,4 +380,9 @@ class PipelineEngine implements Engine {
     if (this.#store && this.#ownsStore) await this.#store.close();
     this.#store = undefined;
   }
+}
+
+/** The engine's own reason for a run: the fields that changed, for embedders that word nothing. */
+function fieldsChanged(changes: readonly Change[]): string {
+  return changes.length === 0 ? 'up to date' : [...new Set(changes.map((change) => change.field))].join(', ');
 }

@@ -19,7 +19,6 @@ export type {
 } from './events.js';
 export type { SkippedMatch, SkippedSummary } from './discover.js';
 export type { Change } from './fingerprint.js';
-export { describeChange } from './fingerprint.js';
 export { GRAPH_FORMATS, type GraphFormat } from './graph-render.js';
 export { acquireProjectLock, type LockOptions, type ProjectLock } from './lock.js';
 export { logEvent, type EventLevels, type Logger } from './logger.js';

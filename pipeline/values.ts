@@ -3,9 +3,12 @@
  * lazily decoded upstream map a run function reads (`ctx.upstream`).
  *
  * Why lazy: an incremental grid over 1,690 parse outputs that patches one changed checkpoint reads one of
- * them; decoding all 1,690 would make the cost of a change grow with the project. The bytes are fetched
- * for every dependency up front (the store is asynchronous and `get` is not), but each value is decoded
- * on its first `get` and only then.
+ * them; fetching and decoding all 1,690 would make the cost of a change grow with the project (fetching
+ * them alone took ~100 ms of a ~1 s one-checkpoint rebuild). Each value is decoded on its first `get` and
+ * only then. The store is asynchronous and `get` is not, so the engine fetches up front the bytes it
+ * expects the task to read: every dependency, or for an incremental task with a previous result only the
+ * changed ones. A `get` of a dependency whose bytes were not fetched throws {@link UpstreamNotFetched};
+ * the engine then fetches them all and runs the task again (run functions are pure).
  */
 import v8 from 'node:v8';
 import { InvalidResultError } from './errors.js';
@@ -32,15 +35,25 @@ export function encodeValue(id: string, task: Pick<TaskDeclaration, 'codec'>, va
   }
 }
 
-/** `ctx.upstream`: the bytes of every dependency, each decoded on first read (then kept). */
+/** A run read a dependency the engine did not fetch (see the file header): caught by the engine. */
+export class UpstreamNotFetched extends Error {
+  override readonly name = 'UpstreamNotFetched';
+  constructor(readonly dependency: string) {
+    super(`upstream ${dependency} was not fetched for this run (the engine fetches it and runs the task again)`);
+  }
+}
+
+/** `ctx.upstream`: the bytes of every dependency (undefined: not fetched), each decoded on first read (then kept). */
 export class LazyUpstream implements ReadonlyMap<string, unknown> {
-  readonly #bytes: Map<string, Uint8Array>;
+  readonly #bytes: Map<string, Uint8Array | undefined>;
   readonly #codecs: Map<string, ValueCodec>;
   readonly #decoded = new Map<string, unknown>();
   /** How many values were decoded: what the engine-rig tests check laziness by. */
   decodes = 0;
+  /** A `get` found bytes not fetched (set even if the run function caught the error). */
+  missed = false;
 
-  constructor(entries: ReadonlyArray<readonly [id: string, bytes: Uint8Array, codec: ValueCodec]>) {
+  constructor(entries: ReadonlyArray<readonly [id: string, bytes: Uint8Array | undefined, codec: ValueCodec]>) {
     this.#bytes = new Map(entries.map(([id, bytes]) => [id, bytes]));
     this.#codecs = new Map(entries.map(([id, , codec]) => [id, codec]));
   }
@@ -53,8 +66,12 @@ export class LazyUpstream implements ReadonlyMap<string, unknown> {
   }
   get(id: string): unknown {
     if (this.#decoded.has(id)) return this.#decoded.get(id);
+    if (!this.#bytes.has(id)) return undefined;
     const bytes = this.#bytes.get(id);
-    if (bytes === undefined) return undefined;
+    if (bytes === undefined) {
+      this.missed = true;
+      throw new UpstreamNotFetched(id);
+    }
     this.decodes++;
     const value = this.#codecs.get(id)!.decode(bytes);
     this.#decoded.set(id, value);

@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDefaultStore } from '../../cache/default-store.js';
+import { summarizeChanges } from '../../cli/change-text.js';
 import { openEngine, type Engine, type EngineOptions } from '../../pipeline/engine.js';
 import type { PipelineDefinition, TaskContext, TaskDeclaration } from '../../pipeline/task.js';
 
@@ -255,6 +256,8 @@ export class EngineRig {
       outDir: this.outDir,
       jobs: 2,
       toolVersion: 'test',
+      // The CLI's wording of reasons, which the engine tests assert.
+      describeChanges: summarizeChanges,
       ...options,
     });
     this.engines.push(engine);

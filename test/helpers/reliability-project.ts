@@ -17,11 +17,12 @@ import { DEFAULT_LAYOUT, NOISY_LAYOUT } from '../../config/defaults.js';
 import type { Axes } from '../../dataset/grid.js';
 import type { RunSummary, TaskStatus } from '../../pipeline/events.js';
 import { SMALL_AXES, synthesize } from '../../synth/index.js';
+import { cliFor, ownCli, removeCliCopies, setupFailure, type User } from './run-as-user.js';
 
 /** The project root (this file is test/helpers/). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The `mdpipe` command. */
-export const BIN = join(ROOT, 'bin', 'mdpipe.js');
+export const BIN = ownCli(ROOT).bin;
 
 export const COLLECTIONS = ['basic', 'noisy'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
@@ -47,8 +48,7 @@ export function taskCount(axes: Axes): number {
 /** `run` flags that make the CLI log every engine event as one JSON line on stderr (kill timing, phases). */
 export const TRACE = ['--log-level', 'trace', '--log-format', 'json'];
 
-/** The user nobody: reliability tests that need permissions to matter run the CLI as this user under root. */
-export const NOBODY = { uid: 65534, gid: 65534 };
+export { NOBODY, whyUserCannotRun } from './run-as-user.js';
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export interface Coords {
@@ -118,6 +118,7 @@ export function tempDir(prefix: string): string {
 /** Removes every folder `tempDir` made in this test file (call in `afterAll`); templates are made again if needed. */
 export function removeScratch(): void {
   templates.clear();
+  removeCliCopies();
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -244,8 +245,11 @@ export interface CliOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Run as this user (root only). */
-  user?: { uid: number; gid: number };
+  /**
+   * Run as this user (root only): the CLI in this clone when the user can reach it, else a copy of it
+   * (run-as-user.ts); a child that cannot load the CLI fails the test as a setup error, not by exit code.
+   */
+  user?: User;
   /** Kill the child (SIGKILL) after this long and fail the result (default 90 s). */
   timeoutMs?: number;
   /** Wrap the child in `/usr/bin/time` to measure its peak resident set size. */
@@ -285,8 +289,9 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
   const spawnOptions: SpawnOptions = { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] };
   if (options.user) Object.assign(spawnOptions, options.user);
   const rssFile = options.measureRss && hasTime ? join(tmpdir(), `mdpipe-rel-rss-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
-  const command = rssFile ? TIME : process.execPath;
-  const argv = rssFile ? ['-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [BIN, ...args];
+  const cli = options.user ? cliFor(options.user, ROOT) : ownCli(ROOT);
+  const command = rssFile ? TIME : cli.node;
+  const argv = rssFile ? ['-f', '%M', '-o', rssFile, cli.node, cli.bin, ...args] : [cli.bin, ...args];
   const child = spawn(command, argv, spawnOptions);
   let stdout = '';
   let stderr = '';
@@ -308,10 +313,12 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
     child.kill('SIGKILL');
   }, options.timeoutMs ?? 90_000);
   const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
+    child.on('error', (e) => reject(options.user ? new Error(`test setup: cannot start ${cli.node} as uid ${options.user.uid}: ${e.message}`) : e));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      for (const w of waiters.splice(0)) w.reject(new Error(`mdpipe ${args.join(' ')} exited (${code ?? signal}) before stderr matched ${w.test}:\n${stderr}`));
+      // A child run as another user that died in Node's loader never ran mdpipe: a setup error, not an exit code.
+      const setup = options.user && code !== 0 ? setupFailure(options.user, cli, stderr) : undefined;
+      for (const w of waiters.splice(0)) w.reject(new Error(setup ?? `mdpipe ${args.join(' ')} exited (${code ?? signal}) before stderr matched ${w.test}:\n${stderr}`));
       let summary: RunSummary | undefined;
       if (args.includes('--json') && stdout.trim().startsWith('{')) {
         try {
@@ -327,7 +334,8 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
         maxRssKb = Number(lines[lines.length - 1]);
         rmSync(rssFile, { force: true });
       }
-      resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1, summary, maxRssKb, timedOut });
+      if (setup) reject(new Error(setup));
+      else resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1, summary, maxRssKb, timedOut });
     });
   });
   return {

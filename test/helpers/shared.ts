@@ -29,9 +29,14 @@ export function describeIf(present: boolean, why: string, name: string, fn: () =
     describe(name, fn);
     return;
   }
+  describe(name, () => skipVisibly(name, why));
+}
+
+/** One skipped test named `skipping "<name>": <why>`, and the same as one plain line on stderr. */
+export function skipVisibly(name: string, why: string): void {
   const message = `skipping "${name}": ${why}`;
   process.stderr.write(`${message}\n`);
-  describe(name, () => test.skip(message, () => {}));
+  test.skip(message, () => {});
 }
 
 /** `describe` when ../shared/reference (raw sample and published files) is there. */

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDefaultStore } from '../../cache/default-store.js';
+import { summarizeChanges } from '../../cli/change-text.js';
 import { openEngine, type Engine } from '../../pipeline/engine.js';
 import type { PreviousResult, TaskDeclaration, ValueCodec } from '../../pipeline/task.js';
 
@@ -48,9 +49,11 @@ interface Options {
   leaves?: string[];
   sumVersion?: string;
   codecId?: string;
+  /** The sum reads every upstream value even when patching (catching what `get` throws, if asked). */
+  readAll?: 'plain' | 'catching';
 }
 
-function definition({ leaves = ['a', 'b', 'c'], sumVersion = '1', codecId = 'f64-1' }: Options = {}): TaskDeclaration[] {
+function definition({ leaves = ['a', 'b', 'c'], sumVersion = '1', codecId = 'f64-1', readAll }: Options = {}): TaskDeclaration[] {
   const leafTasks: TaskDeclaration[] = leaves.map((name) => ({
     id: `leaf:${name}`,
     kind: 'leaf',
@@ -79,6 +82,14 @@ function definition({ leaves = ['a', 'b', 'c'], sumVersion = '1', codecId = 'f64
         parts = { ...(prev.value as { parts: Record<string, number> }).parts };
         for (const id of prev.removed) delete parts[id];
         for (const id of prev.changed) parts[id] = ctx.upstream.get(id) as number;
+        if (readAll === 'plain') for (const id of ctx.upstream.keys()) parts[id] = ctx.upstream.get(id) as number;
+        if (readAll === 'catching') {
+          try {
+            for (const id of ctx.upstream.keys()) parts[id] = ctx.upstream.get(id) as number;
+          } catch {
+            parts['leaf:a'] = 1000; // a run that swallows the miss must not have its result committed
+          }
+        }
       } else {
         parts = {};
         for (const [id, value] of ctx.upstream) parts[id] = value as number;
@@ -99,6 +110,7 @@ async function build(options: Options = {}, run: { force?: boolean; targets?: st
     openStore: () => openDefaultStore(cacheDir),
     outDir: join(root, 'out'),
     jobs: 2,
+    describeChanges: summarizeChanges,
   });
   engines.push(engine);
   decodes = 0;
@@ -130,6 +142,29 @@ describe('ctx.previous and lazy upstream', () => {
     expect([...prev.changed]).toEqual(['leaf:b']);
     expect([...prev.removed]).toEqual([]);
     expect(decodes).toBe(1); // only the changed leaf, of three
+    // Fetched: the changed leaf's value (ran this run: none from the store), the previous value and file.
+    expect(result.stats.blobsRead).toBe(2);
+    expect(sumFile()).toBe('25\n');
+  });
+
+  it('with a previous result only the changed dependencies are fetched from the store', async () => {
+    await build();
+    writeFileSync(join(root, 'in', 'b'), '20');
+    await build({}, { targets: ['leaf:b'] }); // leaf:b's new value is in the store, the sum not yet run
+    const result = await build();
+    expect(result.outcomes.find((o) => o.id === 'sum:all')!.status).toBe('executed');
+    // leaf:b's value, the previous value and sum.txt: not leaf:a's or leaf:c's.
+    expect(result.stats.blobsRead).toBe(3);
+    expect(sumFile()).toBe('25\n');
+  });
+
+  it.each(['plain', 'catching'] as const)('a patching run that reads an unfetched dependency (%s) runs again with all of them', async (readAll) => {
+    await build({ readAll });
+    writeFileSync(join(root, 'in', 'b'), '20');
+    await build({ readAll }, { targets: ['leaf:b'] });
+    const result = await build({ readAll });
+    expect(seen).toHaveLength(2); // the first run missed a value, the second had them all
+    expect(result.outcomes.find((o) => o.id === 'sum:all')!.status).toBe('executed');
     expect(sumFile()).toBe('25\n');
   });
 

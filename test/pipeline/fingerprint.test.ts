@@ -3,7 +3,8 @@
  */
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
 import { canonicalJson, type Json } from '../../util/json.js';
-import { describeChange, diffFingerprint, makeFingerprint, summarizeChanges } from '../../pipeline/fingerprint.js';
+import { describeChange, summarizeChanges } from '../../cli/change-text.js';
+import { diffFingerprint, makeFingerprint } from '../../pipeline/fingerprint.js';
 
 const D1 = '1'.repeat(64);
 const D2 = '2'.repeat(64);

@@ -31,7 +31,9 @@ import {
   type CliResult,
   type Coords,
   type Project,
+  whyUserCannotRun,
 } from '../helpers/reliability-project.js';
+import { describeIf } from '../helpers/shared.js';
 
 /** The partition whose input the tests change, and the folder its new content comes from. */
 const AT: Coords = { bs: 64, width: 8, data: '05' };
@@ -202,7 +204,11 @@ describeIfTmpfs('a full disk (a small tmpfs)', () => {
   }));
 });
 
-describe('a read-only cache', () => {
+/** Under root, the read-only cache cases run the CLI as nobody: here, unless nobody cannot reach the temporary folder. */
+const readOnlyUser = isRoot ? NOBODY : undefined;
+const readOnlyBlocked = readOnlyUser && whyUserCannotRun(readOnlyUser);
+
+describeIf(!readOnlyBlocked, readOnlyBlocked || '', 'a read-only cache', () => {
   if (!isRoot) console.warn('not root: the read-only cache tests chmod the cache directly');
 
   test.concurrent.each([
@@ -216,7 +222,7 @@ describe('a read-only cache', () => {
     }],
   ])('%s: a clear error naming it; once writable, nothing already built is redone', (_label, makeReadOnly) => twoAtATime(async () => {
     const p = await createProject({ name: 'readonly' });
-    const user = isRoot ? NOBODY : undefined;
+    const user = readOnlyUser;
     if (user) chownTree(p.dir, user.uid, user.gid);
     expectExit(await p.run(['run', '--json'], { user }), 0);
     const outputsBefore = p.outputs();

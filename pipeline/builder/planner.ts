@@ -6,7 +6,7 @@ import type { Digest } from '../../cache/digest.js';
 import { blobsOfRecord, type TaskRecord } from '../../cache/record.js';
 import type { PlannedAction } from '../events.js';
 import { sameStat, statFile, type FileStat } from '../file-state.js';
-import { computeKey, diffFingerprint, makeFingerprint, summarizeChanges, type Change, type Fingerprint } from '../fingerprint.js';
+import { computeKey, diffFingerprint, makeFingerprint, type Change, type Fingerprint } from '../fingerprint.js';
 import { outputPath } from '../publish.js';
 import type { BuildContext } from './context.js';
 import { DryExecutor, RealExecutor, type Executor, type PlannerHost } from './executor.js';
@@ -64,7 +64,7 @@ export class Planner implements PlannerHost, SchedulerHost {
     const { g, o, t, files: table } = this.#c;
     for (const i of all) for (const dep of g.deps[i]) t.waiting[i]++, t.consumers[dep]++;
     const store = o.store;
-    await this.#index.load(store);
+    await this.#index.load(store, all);
     let order = this.#index.size === 0 ? all : all.filter((i) => !this.#index.decide(i));
     if (order.length < all.length) {
       // A hit needs its blob: one existence check for every output the index vouches for (a blob lost
@@ -287,7 +287,7 @@ export class Planner implements PlannerHost, SchedulerHost {
     const t = this.#c.t;
     t.action[i] = action;
     t.changes[i] = changes;
-    t.reason[i] = reason ?? summarizeChanges(changes);
+    t.reason[i] = reason ?? this.#c.o.describe(changes);
     if (action !== 'fresh') t.unknownOutput[i] = 1;
     this.finish(i);
   }

@@ -1,22 +1,21 @@
 /**
- * Step 0 of the build (see `index.ts`): the partition index (`../partition-index.ts`, one value in the
- * store) decides tasks without dependencies from a `stat` per input, with no record read; and at the end
- * of a run the index is brought up to date (as a delta, or a new base past a sixteenth).
+ * Step 0 of the build (see `index.ts`): the partition index (`../partition-index.ts`, one value per
+ * collection in the store) decides tasks without dependencies from a `stat` per input, with no record
+ * read; and at the end of a run the index is brought up to date (as a delta, or a new base past a
+ * sixteenth), in the collections that changed only.
  */
 import type { Digest } from '../../cache/digest.js';
 import type { CacheStore } from '../../cache/store.js';
-import { isMemoizable, statFile, type FileStat } from '../file-state.js';
+import { isMemoizable, sameStat, statFile, type FileStat } from '../file-state.js';
 import { computeKey } from '../fingerprint.js';
-import { indexWrites, loadIndex, PARTITION_INDEX, PARTITION_INDEX_DELTA, statText, UNKNOWN_STAT, type IndexEntry, type LoadedIndex } from '../partition-index.js';
+import { groupOf, PartitionIndex, type IndexedStat, type IndexEntry } from '../partition-index.js';
 import type { BuildContext } from './context.js';
 
 /** Records are rewritten with a new `usedAt` at most this often (like `relatime`), for GC by age. */
 export const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
 
 export class IndexFastPath {
-  #entries = new Map<string, IndexEntry>();
-  /** The index as stored (base generation, delta), for writing the next delta or base. */
-  #loaded: LoadedIndex | undefined;
+  #index: PartitionIndex | undefined;
   /** Records were deleted in this run (a lost blob), and with them the stored index: write it again. */
   dropped = false;
   /**
@@ -29,14 +28,17 @@ export class IndexFastPath {
   constructor(private readonly c: BuildContext) {}
 
   get size(): number {
-    return this.#entries.size;
+    return this.#index?.size ?? 0;
   }
 
-  async load(store: CacheStore): Promise<void> {
-    if (!store.getIndex) return;
-    const [base, delta] = await Promise.all([store.getIndex(PARTITION_INDEX), store.getIndex(PARTITION_INDEX_DELTA)]);
-    this.#loaded = loadIndex(base, delta);
-    this.#entries = this.#loaded.entries;
+  /** Loads the index of every group (collection) that has a task without dependencies in scope. */
+  async load(store: CacheStore, order: readonly number[]): Promise<void> {
+    const getIndex = store.getIndex?.bind(store);
+    if (!getIndex) return;
+    const { g } = this.c;
+    const groups = new Set<string>();
+    for (const i of order) if (g.deps[i].length === 0) groups.add(groupOf(g.ids[i]));
+    this.#index = await PartitionIndex.load(getIndex, groups);
   }
 
   /**
@@ -50,7 +52,7 @@ export class IndexFastPath {
   decide(i: number): boolean {
     const { g, t, o } = this.c;
     if (o.forced[i] || g.deps[i].length > 0) return false;
-    const entry = this.#entries.get(g.ids[i]);
+    const entry = this.#index?.get(g.ids[i]);
     const files = g.tasks[i].files;
     // A bit per input (below): a task with more than 31 inputs takes the ordinary path.
     if (!entry || entry.digests.length !== files.length || files.length > 31) return false;
@@ -59,7 +61,8 @@ export class IndexFastPath {
     try {
       for (let f = 0; f < files.length; f++) {
         stats[f] = statFile(files[f].path);
-        if (statText(stats[f]) === entry.stats[f]) matching |= 1 << f;
+        const seen = entry.stats[f];
+        if (seen !== null && sameStat(stats[f], seen)) matching |= 1 << f;
       }
     } catch {
       return false;
@@ -97,35 +100,19 @@ export class IndexFastPath {
    */
   async write(order: readonly number[]): Promise<void> {
     const store = this.c.o.store;
-    if (!store.putIndex) return;
+    const index = this.#index;
+    if (!store.putIndex || !index) return;
     const { g, t } = this.c;
-    const index = this.#entries;
-    const changes = new Map<string, IndexEntry | null>();
-    for (const id of index.keys()) {
-      if (g.indexOf(id) === undefined) {
-        index.delete(id);
-        changes.set(id, null);
-      }
-    }
+    for (const id of index.ids()) if (g.indexOf(id) === undefined) index.set(id, null);
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     for (const i of order) {
       if (t.fast[i] || g.deps[i].length > 0) continue;
       const id = g.ids[i];
       const entry = this.#entry(i, nowNs);
       const old = index.get(id);
-      if (entry === undefined) {
-        if (old !== undefined) {
-          index.delete(id);
-          changes.set(id, null);
-        }
-      } else if (old === undefined || old.key !== entry.key || old.out !== entry.out || old.usedAt !== entry.usedAt || !sameList(old.stats, entry.stats) || !sameList(old.digests, entry.digests)) {
-        index.set(id, entry);
-        changes.set(id, entry);
-      }
+      if (entry === undefined ? old !== undefined : old === undefined || !sameEntry(old, entry)) index.set(id, entry ?? null);
     }
-    if (changes.size === 0 && !this.dropped) return;
-    this.#loaded ??= { entries: index, generation: 0, hasBase: false, delta: new Map() };
-    for (const [name, text] of indexWrites(this.#loaded, changes, this.dropped)) await store.putIndex(name, text);
+    for (const [name, text] of index.writes(this.dropped)) await store.putIndex(name, text);
   }
 
   /**
@@ -140,28 +127,31 @@ export class IndexFastPath {
     for (const _ in record.output.files) return undefined;
     const files = this.c.g.tasks[i].files;
     const taskPaths = t.taskPaths[i];
-    const stats = new Array<string>(files.length);
+    const stats = new Array<IndexedStat>(files.length);
     const digests = new Array<Digest | 'absent'>(files.length);
     for (let f = 0; f < files.length; f++) {
       const p = taskPaths[f];
       const stat = table.stat[p];
       if (stat === null) return undefined;
       if (stat === undefined) {
-        stats[f] = statText(undefined);
+        stats[f] = undefined;
         digests[f] = 'absent';
         continue;
       }
       const digest = table.digest[p];
       if (digest === undefined || record.files[files[f].name]?.digest !== digest) return undefined;
-      stats[f] = isMemoizable(stat, nowNs) ? statText(stat) : UNKNOWN_STAT;
+      stats[f] = isMemoizable(stat, nowNs) ? stat : null;
       digests[f] = digest;
     }
     return { key: record.key, out: record.output.digest, usedAt: record.usedAt, stats, digests };
   }
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+function sameEntry(a: IndexEntry, b: IndexEntry): boolean {
+  if (a.key !== b.key || a.out !== b.out || a.usedAt !== b.usedAt || a.digests.length !== b.digests.length) return false;
+  for (let f = 0; f < a.digests.length; f++) {
+    const [x, y] = [a.stats[f], b.stats[f]];
+    if (a.digests[f] !== b.digests[f] || (x === null || y === null ? x !== y : !sameStat(x, y))) return false;
+  }
   return true;
 }

@@ -19,7 +19,7 @@ import { GroupCommitter } from '../committer.js';
 import { fileSystemFix, InputChangedError, InvalidResultError, MissingInputError, PipelineError } from '../errors.js';
 import type { PlannedAction } from '../events.js';
 import { isMemoizable, memoOf, readFileWithStat, sameStat, statFile } from '../file-state.js';
-import { keyedCodeVersion, summarizeChanges, type Change } from '../fingerprint.js';
+import { keyedCodeVersion, type Change } from '../fingerprint.js';
 import { canonicalJson } from '../../util/json.js';
 import { outputPath, removeStaleTemporaries, writeFileAtomic } from '../publish.js';
 import type { Json, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from '../task.js';
@@ -136,7 +136,7 @@ export class RealExecutor implements Executor {
   toRun(i: number, changes: Change[], reason?: string): void {
     const t = this.c.t;
     t.changes[i] = changes;
-    t.reason[i] = reason ?? summarizeChanges(changes);
+    t.reason[i] = reason ?? this.c.o.describe(changes);
     // After hashing (a decide job), run next so the bytes read are not held long.
     this.host.queue({ type: 'exec', task: i }, this.c.preread.has(i));
   }
@@ -216,7 +216,6 @@ export class RealExecutor implements Executor {
     const task = g.tasks[i];
     const id = g.ids[i];
     const startedAt = performance.now();
-    const upstream = await this.#loadUpstream(i);
     const previous = task.incremental === true ? await this.#loadPrevious(i) : null;
     const memoize = (k: number, memos: [string, StatMemo][]): void => this.memoize(k, memos);
     const reads = readInputs(c, i, c.preread.get(i) ?? new Array(task.files.length).fill(undefined), false, memoize) as InputRead[];
@@ -227,17 +226,31 @@ export class RealExecutor implements Executor {
       files.set(file.name, reads[f].bytes);
     });
     const fingerprint = this.host.fingerprint(i, reads.map((r) => r.digest));
-    const notes: string[] = [];
-    const ctx: TaskContext = {
-      id,
-      params: task.params,
-      files,
-      upstream,
-      signal: c.controller.signal,
-      note: (message: string) => void notes.push(String(message)),
-      previous,
-    };
-    const result = await task.run(ctx);
+    // With a previous result, only the changed dependencies are fetched; a run that reads another one is
+    // run again with all of them (see `../values.ts`).
+    let notes: string[] = [];
+    let result: TaskResult | undefined;
+    for (const only of previous ? [previous.changed, undefined] : [undefined]) {
+      notes = [];
+      const upstream = await this.#loadUpstream(i, only);
+      const ctx: TaskContext = {
+        id,
+        params: task.params,
+        files,
+        upstream,
+        signal: c.controller.signal,
+        note: (message: string) => void notes.push(String(message)),
+        previous,
+      };
+      try {
+        result = await task.run(ctx);
+      } catch (error) {
+        if (!upstream.missed) throw error;
+      }
+      if (!upstream.missed) break;
+      result = undefined;
+    }
+    if (result === undefined) throw new Error(`${id}: its run read upstream values that were not fetched, twice`);
     const { valueBytes, outFiles } = encodeResult(id, task, result);
     for (let f = 0; f < task.files.length; f++) {
       if (!sameStat(reads[f].stat, statFile(task.files[f].path))) throw new InputChangedError(id, task.files[f].path);
@@ -280,14 +293,14 @@ export class RealExecutor implements Executor {
   }
 
   /**
-   * `ctx.upstream`: decoded lazily (see `../values.ts`). Values produced in this run are decoded from the
-   * same bytes that were stored, so a task sees identical input whether its upstream ran now or came from
-   * the cache. A stored blob found missing or corrupt here makes that upstream run again.
+   * `ctx.upstream`: the bytes of `only` (every dependency when undefined) fetched, decoded lazily (see
+   * `../values.ts`). Values produced in this run are decoded from the same bytes that were stored, so a
+   * task sees identical input whether its upstream ran now or came from the cache. A stored blob found missing or corrupt here makes that upstream run again.
    */
-  async #loadUpstream(i: number): Promise<LazyUpstream> {
+  async #loadUpstream(i: number, only?: ReadonlySet<string>): Promise<LazyUpstream> {
     const { g, t, values } = this.c;
     const deps = g.deps[i];
-    const needed = deps.filter((d) => !values.has(d));
+    const needed = deps.filter((d) => !values.has(d) && (only === undefined || only.has(g.ids[d])));
     if (needed.length > 0) {
       const read = await this.c.o.store.getBlobs(needed.map((d) => t.digest[d]!));
       this.c.stats.blobsRead += read.found.size;
@@ -297,7 +310,7 @@ export class RealExecutor implements Executor {
         else await this.#rebuild(d, read.corrupt.includes(t.digest[d]!) ? 'corrupt' : 'missing');
       }
     }
-    return new LazyUpstream(deps.map((d) => [g.ids[d], values.get(d)!, codecOf(g.tasks[d])] as const));
+    return new LazyUpstream(deps.map((d) => [g.ids[d], values.get(d), codecOf(g.tasks[d])] as const));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Digest } from '../../cache/digest.js';
 import type { CacheStore } from '../../cache/store.js';
 import type { EngineEvent, PlannedTask, RunStats, TaskOutcome } from '../events.js';
 import type { FileStat } from '../file-state.js';
+import type { Change } from '../fingerprint.js';
 import type { TaskGraph } from '../task-graph.js';
 
 export interface BuildOptions {
@@ -22,6 +23,8 @@ export interface BuildOptions {
   keepGoing?: boolean;
   emit?: (event: EngineEvent) => void;
   commit?: { maxEntries?: number; maxDelayMs?: number };
+  /** The one-line reason for a task that runs for these changes (the CLI's wording, or the engine's terse one). */
+  describe: (changes: readonly Change[]) => string;
   /** The targets as given, for the `planned` event. */
   targets?: string[];
 }
