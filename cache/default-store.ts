@@ -59,13 +59,16 @@ export function openDefaultStore(cacheDir: string, tier?: StoreTier): KeyvCacheS
 
 /**
  * If `error` says the default store in `cacheDir` is damaged: closes `store` (if open), renames the
- * database and its WAL and shared-memory files aside, opens an empty store and returns it with a warning
- * naming where the damaged file went. Otherwise undefined (the error is not about damage).
+ * database and its WAL and shared-memory files aside, opens an empty store with the same `tier` behind it
+ * (the caller passes the one the damaged store had: a run with a shared cache keeps it) and returns it with
+ * a warning naming where the damaged file went. Otherwise undefined (the error is not about damage).
+ * Closing the damaged store closes its tier, so a tier that outlives it has a `close` that keeps it open.
  */
 export async function replaceDamagedStore(
   cacheDir: string,
   store: CacheStore | undefined,
   error: unknown,
+  tier?: StoreTier,
 ): Promise<{ store: KeyvCacheStore; message: string } | undefined> {
   if (!isDamagedStoreError(error)) return undefined;
   await store?.close().catch(() => {});
@@ -76,7 +79,7 @@ export async function replaceDamagedStore(
   }
   const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return {
-    store: openDefaultStore(cacheDir),
+    store: openDefaultStore(cacheDir, tier),
     message: `the cache database was damaged (${why}); moved it aside to ${aside} and started from an empty cache (outputs are untouched; results are rebuilt)`,
   };
 }

@@ -20,4 +20,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    a task failed (the summary names it and its file), another run holds the cache lock
        (the message names it; --wait queues behind it), or the cache store failed
   2    usage or configuration error (nothing was run)
-  130  interrupted by Ctrl-C (finished tasks are kept: run again to continue)`;
+  130  interrupted by Ctrl-C (finished tasks are kept: run again to continue)
+  143  watch stopped by SIGTERM during a build (finished tasks are kept)`;

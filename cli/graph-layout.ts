@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { foldedId, type Engine } from '../pipeline/index.js';
 import { dotToSvg, fillDot, fillSvg, statusTemplate, type DotTemplate, type NodeStatus } from './graph-picture.js';
-import { writeFileAtomically } from './last-run.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const PREFIX = 'graph-layout-';
 const KEEP = 8;
@@ -48,9 +48,9 @@ function readLayout(file: string, structure: string): string | undefined {
 }
 
 /** Keeps the layout; a cache folder that cannot be written only means the next run lays out again. */
-function saveLayout(cacheDir: string, name: string, layout: LayoutFile): void {
+async function saveLayout(cacheDir: string, name: string, layout: LayoutFile): Promise<void> {
   try {
-    writeFileAtomically(cacheDir, name, JSON.stringify(layout));
+    await writeFileAtomic(path.join(cacheDir, name), JSON.stringify(layout));
     const kept = fs.readdirSync(cacheDir).filter((f) => f.startsWith(PREFIX) && f.endsWith('.json'));
     if (kept.length <= KEEP) return;
     const byAge = kept.map((f) => ({ f, t: fs.statSync(path.join(cacheDir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
@@ -73,6 +73,6 @@ export async function drawTemplate(template: DotTemplate, cacheDir: string | und
   const svg = fillSvg(layout, template.values);
   // Graphviz did not keep every slot token once (a newer Graphviz, say): draw the real DOT, keep nothing.
   if (svg === undefined) return dotToSvg(fillDot(template));
-  if (cacheDir !== undefined) saveLayout(cacheDir, name, { structure: template.structure, svg: layout });
+  if (cacheDir !== undefined) await saveLayout(cacheDir, name, { structure: template.structure, svg: layout });
   return svg;
 }

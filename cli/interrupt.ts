@@ -5,12 +5,15 @@
  * (`timeout -s INT`, or a shell, signals the process and its group: two signals a millisecond apart),
  * not a person pressing Ctrl-C again.
  */
+import os from 'node:os';
 import { EXIT } from './exit-codes.js';
 
 export interface InterruptTrap {
   readonly signal: AbortSignal;
-  /** True once Ctrl-C was pressed. */
+  /** True once Ctrl-C was pressed (or another trapped signal came). */
   readonly interrupted: boolean;
+  /** The exit code of the first signal: 130 for SIGINT, 143 for SIGTERM (128 + its number, as a shell reports it). */
+  readonly exitCode: number;
   /** Stops listening (the default SIGINT behaviour returns). */
   dispose(): void;
 }
@@ -22,31 +25,40 @@ export interface InterruptTrap {
 const fromEnv = Number(process.env.MDPIPE_SAME_INTERRUPT_MS);
 export const SAME_INTERRUPT_MS = process.env.MDPIPE_SAME_INTERRUPT_MS !== undefined && fromEnv >= 0 ? fromEnv : 200;
 
-/** @param onFirst called on the first Ctrl-C (to say that the run is stopping) */
-export function trapInterrupt(onFirst: () => void): InterruptTrap {
+/**
+ * @param onFirst called on the first Ctrl-C (to say that the run is stopping)
+ * @param signals the signals treated as Ctrl-C (`watch` adds SIGTERM, which service managers send to stop it)
+ */
+export function trapInterrupt(onFirst: (signal: NodeJS.Signals) => void, signals: readonly NodeJS.Signals[] = ['SIGINT']): InterruptTrap {
   const controller = new AbortController();
   let presses = 0;
   let firstAt = 0;
-  const handler = (): void => {
+  let first: NodeJS.Signals = 'SIGINT';
+  const codeOf = (signal: NodeJS.Signals): number => (signal === 'SIGINT' ? EXIT.interrupted : 128 + os.constants.signals[signal]);
+  const handler = (signal: NodeJS.Signals): void => {
     if (presses === 1 && performance.now() - firstAt < SAME_INTERRUPT_MS) return;
     presses++;
     if (presses === 1) {
       firstAt = performance.now();
+      first = signal;
       controller.abort();
-      onFirst();
+      onFirst(signal);
     } else {
       process.stderr.write('\ninterrupted again: quitting at once (tasks still running are lost; their results were not stored)\n');
-      process.exit(EXIT.interrupted);
+      process.exit(codeOf(signal));
     }
   };
-  process.on('SIGINT', handler);
+  for (const signal of signals) process.on(signal, handler);
   return {
     signal: controller.signal,
     get interrupted() {
       return presses > 0;
     },
+    get exitCode() {
+      return codeOf(first);
+    },
     dispose() {
-      process.off('SIGINT', handler);
+      for (const signal of signals) process.off(signal, handler);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * `<outDir>/last-run.json`: what the last `run` did (its summary, and the failed tasks with their errors),
  * written by the CLI after every run for the pages that describe the outputs (`index.html`, the status
- * colours of `graph --format svg`). Written atomically (temporary name, then rename), so a reader never
- * sees half a file; a missing or unreadable file just means "no run recorded".
+ * colours of `graph --format svg`). Written atomically (util/atomic-write.ts), so a reader never sees
+ * half a file; a missing or unreadable file just means "no run recorded".
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,20 +26,6 @@ export function lastRunOf(result: RunResult): LastRun {
     summary,
     outcomes: result.outcomes.filter((o) => o.status === 'failed').map((o) => ({ id: o.id, status: o.status, error: o.error })),
   };
-}
-
-/** Writes `file` under `dir` atomically; on failure (a full disk, say) the temporary is removed, never left. */
-export function writeFileAtomically(dir: string, file: string, text: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const target = path.join(dir, file);
-  const temporary = `${target}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(temporary, text);
-    fs.renameSync(temporary, target);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 export function readLastRun(outDir: string): LastRun | undefined {

@@ -266,8 +266,9 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .summary('empty the cache (and with --outputs, delete the outputs it wrote)')
     .description(
       'Empties the cache store: the next run rebuilds everything. With --outputs, also deletes the output ' +
-        'files the cache recorded, except those edited since they were written. Needs neither the raw tree nor ' +
-        'the graph. Takes the cache lock like `run`.',
+        'files the cache recorded, except those edited since they were written, the run pages (index.html, ' +
+        'last-run.json, graph.svg, graph.dot) and the folders that leaves empty; files of your own in the output ' +
+        'folder stay. Needs neither the raw tree nor the graph. Takes the cache lock like `run`.',
     )
     .option('--outputs', 'also delete the output files mdpipe wrote (edited ones are kept and listed)')
     .option('--wait', 'wait for a run holding the cache lock instead of failing')

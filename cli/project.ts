@@ -55,32 +55,34 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
   const onEvent: EngineListener = options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`));
   const shared = options.shared && chooseSharedCache(config, options.shared.flags ?? {}, options.shared.mode);
   const opened = shared
-    ? await (await import('../cache/shared/open.js')).openSharedStore(config.cacheDir, { ...shared, onWarning: (message) => onEvent({ type: 'warning', message }) })
+    ? await (await import('../cache/shared/open.js')).openSharedTier({ ...shared, onWarning: (message) => onEvent({ type: 'warning', message }) })
     : undefined;
+  // One composition for the first store and for the one that replaces a damaged cache.sqlite, so the
+  // replacement keeps the shared tier. The engine opens, owns and closes both; the tier is closed here.
+  const tier = opened?.storeTier;
   const engine = await openEngine({
     definition: options.withoutGraph ? EMPTY_DEFINITION : (options.wrapDefinition ?? ((d) => d))(defineDataset(config)),
     cacheDir: config.cacheDir,
-    openStore: () => openDefaultStore(config.cacheDir),
-    replaceDamagedStore: (store, error) => replaceDamagedStore(config.cacheDir, store, error),
+    openStore: () => openDefaultStore(config.cacheDir, tier),
+    replaceDamagedStore: (store, error) => replaceDamagedStore(config.cacheDir, store, error, tier),
     outDir: config.outDir,
     jobs: options.jobs ?? config.jobs,
     onEvent,
     toolVersion: toolVersion(),
     describeChanges: summarizeChanges,
     lock: { command: session.command },
-    store: opened?.store,
     ...options.engine,
   }).catch(async (error: unknown) => {
-    await opened?.store.close();
+    await opened?.redis.close();
     throw error;
   });
   if (opened) {
-    // The engine closes only a store it opened itself: this one is closed here, after it.
     const closeEngine = engine.close.bind(engine);
     engine.close = async () => {
       await closeEngine();
-      await opened.store.close();
-      if (session.globals.debug) session.terminal.err(`shared cache ${opened.tier.url.display}: ${JSON.stringify(opened.tier.stats)}\n`);
+      await opened.redis.close();
+      if (session.globals.debug) session.terminal.err(`shared cache ${opened.redis.url.display}: ${JSON.stringify(opened.redis.stats)}
+`);
     };
   }
   return engine;

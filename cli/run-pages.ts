@@ -1,7 +1,8 @@
 /**
- * After a run, the CLI writes `<outDir>/last-run.json`, `<outDir>/graph.svg` and `<outDir>/index.html`
- * (see cli/index-page.ts for why the CLI and not a task). The graph is coloured from the run's own
- * outcomes (executed or cached: fresh; failed; skipped: stale), not from a second pass over the cache.
+ * After a run, the CLI writes `<outDir>/last-run.json`, `<outDir>/graph.svg` (and the graph.dot it was
+ * drawn from) and `<outDir>/index.html` (see cli/index-page.ts for why the CLI and not a task); `clean
+ * --outputs` removes them. The graph is coloured from the run's own outcomes (executed or cached: fresh;
+ * failed; skipped: stale), not from a second pass over the cache.
  */
 import type { ResolvedConfig } from '../config/load.js';
 import type { Engine, RunResult } from '../pipeline/index.js';
@@ -11,7 +12,9 @@ import path from 'node:path';
 import { drawTemplate, pictureTemplate } from './graph-layout.js';
 import { fillDot, type NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
-import { LAST_RUN_FILE, lastRunOf, writeFileAtomically } from './last-run.js';
+import { removeStaleTemporaries } from '../pipeline/publish.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { LAST_RUN_FILE, lastRunOf } from './last-run.js';
 
 /**
  * graph.svg, drawn again only when its DOT changed (kept beside it as graph.dot), so that a no-op run
@@ -32,18 +35,34 @@ async function graphSvg(engine: Engine, config: ResolvedConfig, statuses: Readon
   const previous = read(GRAPH_DOT_FILE) === dot ? read(GRAPH_FILE) : undefined;
   if (previous !== undefined) return previous;
   const svg = await drawTemplate(template, config.cacheDir);
-  writeFileAtomically(config.outDir, GRAPH_FILE, svg);
-  writeFileAtomically(config.outDir, GRAPH_DOT_FILE, dot); // after the svg: a crash between leaves a dot that does not match
+  await writeFileAtomic(path.join(config.outDir, GRAPH_FILE), svg);
+  await writeFileAtomic(path.join(config.outDir, GRAPH_DOT_FILE), dot); // after the svg: a crash between leaves a dot that does not match
   return svg;
 }
 
 export async function writeRunPages(engine: Engine, config: ResolvedConfig, result: RunResult): Promise<void> {
   const run = lastRunOf(result);
-  writeFileAtomically(config.outDir, LAST_RUN_FILE, `${JSON.stringify(run, null, 2)}\n`);
+  await writeFileAtomic(path.join(config.outDir, LAST_RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
   const statuses = new Map<string, NodeStatus>(
     result.outcomes.map((o) => [o.id, o.status === 'failed' ? 'failed' : o.status === 'skipped' ? 'stale' : 'fresh']),
   );
   const svg = await graphSvg(engine, config, statuses);
   const names = config.collections.map((c) => c.name);
-  writeFileAtomically(config.outDir, INDEX_FILE, indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
+  await writeFileAtomic(path.join(config.outDir, INDEX_FILE), indexHtml(config.outDir, names, PLOT_NAMES, run, svg));
+}
+
+/** The files {@link writeRunPages} writes in the output folder: no cache record names them. */
+export const RUN_PAGE_FILES: readonly string[] = [LAST_RUN_FILE, GRAPH_FILE, GRAPH_DOT_FILE, INDEX_FILE];
+
+/** Removes the run pages, and temporaries of them a killed run left; returns the pages removed. */
+export async function removeRunPages(outDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of RUN_PAGE_FILES) {
+    const file = path.join(outDir, name);
+    await removeStaleTemporaries(file);
+    if (!fs.existsSync(file)) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
 }

@@ -46,7 +46,9 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
   const progress = createProgress(mode, terminal, 'tasks', (text) => logger.info(text));
   const reporter = createRunReporter(logger, progress, { errorsInSummary: !flags.json });
   const queue = flags.queue && !flags.dryRun ? await import('./commands/worker.js') : undefined;
-  const remote = queue && (await queue.openQueue(flags.queue!, (message) => reporter.onEvent({ type: 'warning', message })));
+  // The queue's Redis lost for good stops the run as Ctrl-C would (no new task; finished ones are stored).
+  const queueLost = new AbortController();
+  const remote = queue && (await queue.openQueue(flags.queue!, (message) => reporter.onEvent({ type: 'warning', message }), () => queueLost.abort()));
   const engine = await openProject(session, config, {
     jobs: remote ? Math.max(flags.jobs ?? config.jobs ?? 0, queue.QUEUE_JOBS) : flags.jobs,
     wrapDefinition: remote ? (definition) => remote.wrap(definition) : undefined,
@@ -68,7 +70,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     }
     let result: RunResult;
     try {
-      result = await engine.run({ targets, force: flags.force, wait: flags.wait, signal: trap.signal });
+      result = await engine.run({ targets, force: flags.force, wait: flags.wait, signal: AbortSignal.any([trap.signal, queueLost.signal]) });
     } catch (error) {
       if (error instanceof LockedError && trap.interrupted) {
         reporter.stop();
@@ -82,6 +84,10 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     const s = result.summary;
     if (flags.json) terminal.out(`${JSON.stringify(remote ? queue.withWorkers(withErrors(result), remote) : withErrors(result))}\n`);
     else if (!globals.quiet || s.failed > 0 || result.interrupted) terminal.out(renderRunSummary(result, config));
+    if (remote?.lost) {
+      terminal.err(`error: ${remote.lost.message}\n`);
+      return { code: EXIT.failed, result };
+    }
     if (result.interrupted) {
       const finished = s.executed + s.cached + s.failed;
       terminal.err(`interrupted: ${plural(finished, 'task')} finished, ${count(s.skipped)} not started; run again to continue\n`);

@@ -6,12 +6,7 @@ import { countText } from '../util/count-text.js';
 import { cellIndex, configurationName, gridSize, type Axes, type Grid } from './grid.js';
 import { labelsWithMissingNeighbours, type LabelGrids } from './labels.js';
 import { METRIC_FILES, METRIC_NAMES, type MetricFile, type MetricName } from './metrics.js';
-
-/** A checkpoint folder found by the layout but not on the configured axes. */
-export interface OutsideFolder {
-  folder: string;
-  reason: string;
-}
+import type { OutsideFolder } from './outside-axes.js';
 
 /** Per-cell flags a raw grid keeps (`RawGridOutput.cells`): bit f set = METRIC_FILES[f] absent. */
 export const CELL_FOUND = 1 << 7;

@@ -4,9 +4,10 @@
  * when a few checkpoints were added, changed or removed: the patch touches one cell per checkpoint and
  * decodes nothing else, and gives the same value, array for array, as a full build of the same checkpoints.
  */
-import { CELL_FOUND, rawCoverage, type CheckpointNote, type Coverage, type OutsideFolder } from './coverage.js';
+import { CELL_FOUND, rawCoverage, type CheckpointNote, type Coverage } from './coverage.js';
 import { buildGrid, cellLocator, configurationName, gridSize, setCell, type Axes, type ConfigurationKey, type Grid } from './grid.js';
 import { METRIC_FILES, METRIC_NAMES, type MetricFile, type MetricName, type Metrics } from './metrics.js';
+import type { OutsideFolder } from './outside-axes.js';
 
 /** What the grid reads of one checkpoint folder (the parse stage's output satisfies it). */
 export interface FoundCheckpoint {

@@ -3,9 +3,9 @@
  * or a killed run never sees a half-written file; removal of the temporaries a killed run left; and path
  * checks so a task cannot write outside the output directory.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { TEMPORARY_INFIX, writeFileAtomic as writeAtomically } from '../util/atomic-write.js';
 import { processIsAlive } from '../util/process.js';
 import { OutputWriteError } from './errors.js';
 
@@ -20,17 +20,13 @@ export function outputPath(outDir: string, relPath: string): { path: string } | 
 }
 
 /**
- * Writes `bytes` to `path` atomically, creating parent directories. No fsync: a crash leaves either file.
+ * Writes `bytes` to `path` atomically (util/atomic-write.ts), creating parent directories.
  * @throws OutputWriteError naming `path` (a full disk's ENOSPC names no file by itself)
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
+    await writeAtomically(path, bytes);
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new OutputWriteError(path, error);
   }
 }
@@ -40,7 +36,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * Called when a task publishes that path again, so a SIGKILL leaves no lasting debris in the output tree.
  */
 export async function removeStaleTemporaries(path: string): Promise<void> {
-  const prefix = `${basename(path)}.tmp-`;
+  const prefix = `${basename(path)}${TEMPORARY_INFIX}`;
   let names: string[];
   try {
     names = await readdir(dirname(path));

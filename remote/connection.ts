@@ -5,7 +5,13 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { SharedCacheUrl } from '../cache/shared/redis-url.js';
 
-export function connectionOptions(url: SharedCacheUrl): ConnectionOptions {
+/**
+ * @param giveUp the coordinator's bound: stop reconnecting once the connection has been down `afterMs`
+ *   and call `then` (a run must end, not wait for ever); without it, ioredis retries for ever as BullMQ
+ *   sets it up (a worker outlives a Redis restart)
+ */
+export function connectionOptions(url: SharedCacheUrl, giveUp?: { afterMs: number; then: () => void }): ConnectionOptions {
+  let downSince = 0;
   return {
     host: url.host,
     port: url.port,
@@ -13,7 +19,16 @@ export function connectionOptions(url: SharedCacheUrl): ConnectionOptions {
     ...(url.username ? { username: url.username } : {}),
     ...(url.password ? { password: url.password } : {}),
     ...(url.tls ? { tls: {} } : {}),
-    connectTimeout: 3_000,
+    connectTimeout: giveUp?.afterMs ?? 3_000,
+    ...(giveUp && {
+      // ioredis counts attempts from 1 after each loss; null ends the client, failing its pending commands.
+      retryStrategy: (times: number): number | null => {
+        if (times === 1) downSince = Date.now();
+        if (Date.now() - downSince < giveUp.afterMs) return 250;
+        giveUp.then();
+        return null;
+      },
+    }),
   };
 }
 

@@ -33,6 +33,12 @@ const BATCH_WINDOW_MS = 20;
 export const BATCH_SIZE = 32;
 /** Say so when no worker took a job for this long. */
 const NO_WORKER_MS = 5_000;
+/**
+ * A lost connection to the queue's Redis is retried this long, then the run stops (the shared cache's
+ * connect bound, cache/shared/redis-tier.ts): BullMQ's default is to reconnect for ever, and a coordinator
+ * waiting on replies that can no longer come would hang the run.
+ */
+export const QUEUE_RECONNECT_MS = 2_000;
 
 export interface CoordinatorOptions {
   url: string;
@@ -40,6 +46,8 @@ export interface CoordinatorOptions {
   source: string;
   toolVersion: string;
   onWarning: (message: string) => void;
+  /** The queue's Redis is gone for good ({@link QUEUE_RECONNECT_MS}): every task sent or to send has failed with `error`. */
+  onLost?: (error: RemoteTaskError) => void;
   batchSize?: number;
 }
 
@@ -71,15 +79,36 @@ export class RemoteExecutor {
   #watch: NodeJS.Timeout | undefined;
   #warnedNoWorker = false;
   #cancelled = false;
+  /** Set once the queue's Redis is lost for good. */
+  lost: RemoteTaskError | undefined;
+  #lastError = '';
+  /** Until `open` connected, a connection that gives up is `open`'s error, not a lost queue. */
+  #ready = false;
 
   private constructor(options: CoordinatorOptions, url: SharedCacheUrl) {
     this.#options = options;
     this.url = url;
-    const connection = connectionOptions(url);
-    this.#queue = new Queue<JobData, JobReply>(QUEUE_NAME, { connection });
-    this.#events = new QueueEvents(QUEUE_NAME, { connection });
-    this.#queue.on('error', () => {});
-    this.#events.on('error', () => {});
+    const giveUp = { afterMs: QUEUE_RECONNECT_MS, then: () => this.#lose() };
+    this.#queue = new Queue<JobData, JobReply>(QUEUE_NAME, { connection: connectionOptions(url, giveUp) });
+    this.#events = new QueueEvents(QUEUE_NAME, { connection: connectionOptions(url, giveUp) });
+    const onError = (error: Error): void => void (this.#lastError = redact(error.message, url));
+    this.#queue.on('error', onError);
+    this.#events.on('error', onError);
+  }
+
+  #lose(): void {
+    if (!this.#ready || this.lost || this.#cancelled) return;
+    const { hostPort } = this.url;
+    this.lost = new RemoteTaskError(
+      `${this.#options.source}: lost the queue's Redis at ${hostPort}${this.#lastError ? ` (${this.#lastError})` : ''} and could not reconnect within ${QUEUE_RECONNECT_MS / 1000} s; ` +
+        'the run stopped: tasks finished before are stored, the others were not run\n' +
+        `  fix: check that Redis runs at ${hostPort}, then run again (stored results are not rebuilt), or run without --queue to build on this machine`,
+    );
+    clearTimeout(this.#timer);
+    for (const p of this.#pending.splice(0)) p.reject(this.lost);
+    for (const batch of this.#inFlight.values()) for (const p of batch) p.reject(this.lost);
+    this.#inFlight.clear();
+    this.#options.onLost?.(this.lost);
   }
 
   /**
@@ -91,6 +120,7 @@ export class RemoteExecutor {
     const executor = new RemoteExecutor(options, url);
     try {
       await withDeadline(Promise.all([executor.#queue.waitUntilReady(), executor.#events.waitUntilReady()]), 5_000, `the queue at ${url.hostPort}`);
+      executor.#ready = true;
     } catch (error) {
       await executor.close();
       throw new RemoteTaskError(
@@ -137,6 +167,10 @@ export class RemoteExecutor {
   }
 
   #submit(pending: Pending): void {
+    if (this.lost) {
+      pending.reject(this.lost);
+      return;
+    }
     if (this.#cancelled) {
       pending.reject(new RemoteTaskError(`${pending.spec.id}: not sent to the queue (the run was interrupted)`));
       return;

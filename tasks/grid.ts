@@ -9,7 +9,8 @@ import type { GridOutput, RawGridOutput } from '../dataset/raw-grid.js';
 import type { TaskDeclaration } from '../pipeline/task.js';
 import { allParses, parseIdCoords, read, taskId, type TaskRef } from './ids.js';
 import { lazy } from './lazy.js';
-import type { OutsideFolder, ParsedCheckpoint } from './parse.js';
+import type { OutsideFolder } from '../dataset/outside-axes.js';
+import type { ParsedCheckpoint } from './parse.js';
 
 const rawGridCode = lazy(() => import('../dataset/raw-grid.js'));
 const publishedGridCode = lazy(async () => ({ ...(await import('../dataset/published-grid.js')), ...(await import('../dataset/coverage.js')) }));

@@ -14,7 +14,8 @@ import { publishedGridTask, rawGridTask } from './grid.js';
 import { labelTask } from './label.js';
 import { parsePrefix } from './ids.js';
 import { plotTask } from './plot.js';
-import { parseKind, type OutsideFolder } from './parse.js';
+import type { OutsideFolder } from '../dataset/outside-axes.js';
+import { parseKind } from './parse.js';
 import { rfiTask } from './rfi.js';
 
 export { KINDS, parseId, taskId } from './ids.js';

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { CheckpointCoords } from '../config/layout.js';
 import type { RawCollection } from '../config/load.js';
 import { METRIC_FILES, type MetricFile, type Metrics } from '../dataset/metrics.js';
+import { offConfiguredAxes, type OutsideFolder } from '../dataset/outside-axes.js';
 import { PARSE_CODEC } from '../dataset/parse-codec.js';
 import type { PartitionedKind, TaskDeclaration } from '../pipeline/task.js';
 import { parseId } from './ids.js';
@@ -41,25 +42,12 @@ export interface ParsedCheckpoint {
   notes?: string[];
 }
 
-/** A checkpoint folder found by the layout glob but not on the configured axes. */
-export interface OutsideFolder {
-  folder: string;
-  reason: string;
-}
-
 /**
  * The partitioned kind of one raw collection. Folders outside the configured axes are declined with
  * the reason (the engine reports them) and recorded in `outside` for the collection's report; the
  * absolute paths of the folders it accepts go to `folders`, in discovery order.
  */
 export function parseKind(collection: RawCollection, outside: OutsideFolder[], folders: string[] = []): PartitionedKind {
-  const axes = collection.axes;
-  const onAxes = (c: CheckpointCoords): string | null => {
-    if (axes.bs && !axes.bs.includes(c.bs)) return `bs ${c.bs} is not on the configured bs axis`;
-    if (axes.width && !axes.width.includes(c.width)) return `width ${c.width} is not on the configured width axis`;
-    if (axes.data && !axes.data.includes(c.data)) return `data "${c.data}" is not on the configured data axis`;
-    return null;
-  };
   return {
     kind: 'parse',
     name: `parse:${collection.name}`,
@@ -67,7 +55,7 @@ export function parseKind(collection: RawCollection, outside: OutsideFolder[], f
     partition(match: string): TaskDeclaration | { skip: string } {
       const coords = collection.layout.parse(match);
       if (!coords) return { skip: `does not fit the layout ${collection.layout.template}` };
-      const off = onAxes(coords);
+      const off = offConfiguredAxes(collection.axes, coords);
       if (off) {
         outside.push({ folder: match, reason: off });
         return { skip: off };

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type { RedisTier } from './redis-tier.js';
-import { checkSharedEntry } from './verify.js';
+import { blobSizeOf, checkSharedEntry } from './verify.js';
 
 export interface TieredOptions {
   /** Never write to Redis (`--shared-cache-readonly`). */
@@ -67,12 +67,18 @@ export class TieredKeyvAdapter extends EventEmitter implements KeyvStoreAdapter 
       else missing.push(i);
     }
     if (missing.length === 0 || this.shared.down) return values as Array<StoredData<Value | undefined>>;
-    const fetched = await this.shared.getMany(missing.map((i) => keys[i]));
+    // A blob's size entry comes in the same MGET: it bounds how far the blob may inflate (verify.ts).
+    const sizeKeys = missing.map((i) => (keys[i].startsWith('blobs:') ? `blobinfo:${keys[i].slice('blobs:'.length)}` : undefined));
+    const asked = [...missing.map((i) => keys[i]), ...sizeKeys.filter((key): key is string => key !== undefined)];
+    const fetched = await this.shared.getMany(asked);
+    const sizes = new Map<string, string | undefined>();
+    asked.forEach((key, k) => k >= missing.length && sizes.set(key, fetched[k]));
     const good: { key: string; value: string }[] = [];
     missing.forEach((i, k) => {
       const text = fetched[k];
       if (text === undefined) return;
-      const problem = checkSharedEntry(keys[i], text);
+      const sizeKey = sizeKeys[k];
+      const problem = checkSharedEntry(keys[i], text, { blobSize: sizeKey === undefined ? undefined : blobSizeOf(sizes.get(sizeKey)) });
       if (problem !== undefined) {
         this.options.onWarning(`shared cache ${this.shared.url.display}: ignored ${keys[i]} (${problem}); it is rebuilt here and never used or stored`);
         return;

@@ -12,6 +12,7 @@
  * exact inputs it names; trusting the shared cache's map from key to output is inherent to any remote
  * cache (Bazel's and Nx's alike), and is why writers can be restricted with `--shared-cache-readonly`.
  */
+import { inflateRawSync } from 'node:zlib';
 import { isDigest, sha256 } from '../digest.js';
 import { decodeBlob } from '../keyv-store.js';
 import { RECORD_SCHEMA } from '../record.js';
@@ -19,8 +20,52 @@ import { RECORD_SCHEMA } from '../record.js';
 /** Namespaces (see `STORE_NAMESPACES`) that go to the shared cache; stat memos and the index stay local. */
 export const SHARED_NAMESPACES: ReadonlySet<string> = new Set(['records', 'blobs', 'blobinfo']);
 
+/**
+ * The most a blob fetched from the shared cache may inflate to when no size entry says otherwise. The
+ * largest blob mdpipe writes for the published collections is a dictionary.json of 3.4 MB; 256 MiB leaves
+ * room for collections ~70x larger while a deflate bomb (zlib inflates ~1,000x: 512 MB of Redis text
+ * would be ~390 GB) costs at most this much memory before it is refused.
+ */
+export const SHARED_BLOB_CAP = 256 * 2 ** 20;
+
+/** The prefix `KeyvCacheStore` puts on deflated blob texts (keyv-store.ts `encodeBlob`; a test pins it). */
+const DEFLATED = 'deflate:';
+
+export interface CheckOptions {
+  /**
+   * The size in bytes the blob's size entry (`blobinfo`, written before the blob) gives it: the blob may
+   * not inflate past it (nor past {@link SHARED_BLOB_CAP}, since a hostile writer writes both entries).
+   */
+  blobSize?: number;
+}
+
+/** The size a `blobinfo` entry (`"<bytes>,<stored at>"`, keyv's serialized text) gives, if it is one. */
+export function blobSizeOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = (JSON.parse(text) as { value?: unknown }).value;
+    const match = typeof value === 'string' ? /^(\d+),\d+$/.exec(value) : null;
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A shared blob's bytes, inflated no further than `limit`: the local store's `decodeBlob` allows 2 GiB,
+ * which a local SQLite file can be trusted with but a Redis anyone on the team can write cannot.
+ */
+function decodeSharedBlob(text: string, limit: number): Buffer | 'too large' | 'damaged' {
+  if (!text.startsWith(DEFLATED)) return decodeBlob(text) ?? 'damaged';
+  try {
+    return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: limit });
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too large' : 'damaged';
+  }
+}
+
 /** Why an entry was refused, or `undefined` when it passed. */
-export function checkSharedEntry(prefixedKey: string, text: string): string | undefined {
+export function checkSharedEntry(prefixedKey: string, text: string, options: CheckOptions = {}): string | undefined {
   const cut = prefixedKey.indexOf(':');
   const namespace = prefixedKey.slice(0, cut);
   const key = prefixedKey.slice(cut + 1);
@@ -32,8 +77,10 @@ export function checkSharedEntry(prefixedKey: string, text: string): string | un
   }
   if (namespace === 'blobs') {
     if (typeof value !== 'string') return 'not a stored blob';
-    const bytes = decodeBlob(value);
-    if (bytes === undefined) return 'its compressed bytes do not inflate';
+    const limit = Math.max(1, Math.min(options.blobSize ?? SHARED_BLOB_CAP, SHARED_BLOB_CAP));
+    const bytes = decodeSharedBlob(value, limit);
+    if (bytes === 'damaged') return 'its compressed bytes do not inflate';
+    if (bytes === 'too large') return `it inflates past ${limit} bytes (${limit === options.blobSize ? 'the size its size entry gives' : 'the cap on a shared blob'})`;
     return sha256(bytes) === key ? undefined : 'its content does not match its SHA-256 digest';
   }
   if (namespace === 'records') {

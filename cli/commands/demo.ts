@@ -59,7 +59,7 @@ export async function demoCommand(session: Session, flags: DemoFlags): Promise<n
       });
     }
     // The configuration is written last: an interrupted demo leaves none, and the next one starts over.
-    for (const { collection, entry } of entries) writeConfigEntry(configFile, collection, entry);
+    for (const { collection, entry } of entries) await writeConfigEntry(configFile, collection, entry);
   }
   const demoSession: Session = { ...session, globals: { ...session.globals, config: configFile } };
   const config = loadProjectConfig(demoSession);

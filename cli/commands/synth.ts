@@ -17,6 +17,7 @@ import { trapInterrupt } from '../interrupt.js';
 import { chooseProgressMode, createProgress } from '../progress.js';
 import type { Session } from '../session.js';
 import { UsageError } from '../usage-error.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 export interface SynthFlags {
   out: string;
@@ -60,7 +61,7 @@ export async function synthCommand(session: Session, flags: SynthFlags): Promise
   if (flags.configOut) {
     const file = path.resolve(flags.configOut);
     const entry: CollectionEntry = { raw: relativeTo(path.dirname(file), out), layout, axes: plainAxes(axes), ...noiseOf(flags.collection) };
-    const merged = writeConfigEntry(file, flags.collection, entry);
+    const merged = await writeConfigEntry(file, flags.collection, entry);
     const inCwd = file === path.resolve('mdpipe.config.json');
     lines.push(
       `${merged ? 'added' : 'wrote'} collection "${flags.collection}" ${merged ? 'to' : 'in'} ${displayPath(file)}; build it with:`,
@@ -147,7 +148,7 @@ function relativeTo(from: string, to: string): string {
  * @returns true if the file existed
  * @throws UsageError when the file exists but is not a JSON object
  */
-export function writeConfigEntry(file: string, name: string, entry: CollectionEntry): boolean {
+export async function writeConfigEntry(file: string, name: string, entry: CollectionEntry): Promise<boolean> {
   let config: { collections?: Record<string, unknown> } & Record<string, unknown> = {};
   const existed = fs.existsSync(file);
   if (existed) {
@@ -164,9 +165,6 @@ export function writeConfigEntry(file: string, name: string, entry: CollectionEn
   }
   const collections = typeof config.collections === 'object' && config.collections !== null ? config.collections : {};
   config.collections = { ...collections, [name]: entry };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, `${compactJson(config)}\n`);
-  fs.renameSync(temporary, file);
+  await writeFileAtomic(file, `${compactJson(config)}\n`);
   return existed;
 }

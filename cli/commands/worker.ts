@@ -43,9 +43,9 @@ export async function workerCommand(session: Session, flags: WorkerFlags): Promi
 export const QUEUE_JOBS = 256;
 
 /** Opens the coordinator side of `run --queue`; warnings go where the engine's go. */
-export async function openQueue(url: string, onWarning: (message: string) => void): Promise<RemoteExecutor> {
+export async function openQueue(url: string, onWarning: (message: string) => void, onLost: () => void): Promise<RemoteExecutor> {
   const { RemoteExecutor } = await import('../../remote/coordinator.js');
-  return RemoteExecutor.open({ url, source: '--queue', toolVersion: toolVersion(), onWarning });
+  return RemoteExecutor.open({ url, source: '--queue', toolVersion: toolVersion(), onWarning, onLost });
 }
 
 /** `run --json` with a `worker` field on each remotely executed task. */

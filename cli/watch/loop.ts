@@ -62,8 +62,11 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
   let wake: () => void = () => {};
   let fullCheckDue = false;
   let lockLost: Error | undefined;
-  const trap = trapInterrupt(() =>
-    terminal.err('stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n'),
+  // SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: at once between builds, else after the
+  // running tasks are stored; exit 143 rather than 130 when it stopped a build.
+  const trap = trapInterrupt(
+    (signal) => terminal.err(`${signal === 'SIGINT' ? '' : `${signal}: `}stopping: no new task starts; running tasks finish and are stored (Ctrl-C again to quit at once)\n`),
+    ['SIGINT', 'SIGTERM'],
   );
   trap.signal.addEventListener('abort', () => wake());
 
@@ -87,7 +90,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
     } catch (error) {
       if (error instanceof LockedError && trap.interrupted) {
         terminal.err('interrupted while waiting for the cache lock: nothing was run\n');
-        return EXIT.interrupted;
+        return trap.exitCode;
       }
       throw error;
     }
@@ -232,7 +235,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
     };
 
     const first = await build('start', []);
-    if (first?.interrupted) return EXIT.interrupted;
+    if (first?.interrupted) return trap.exitCode;
     const folders = current ? current.tasks.size : 0;
     if (!flags.json && !globals.quiet) {
       terminal.err(
@@ -248,13 +251,13 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
         fullCheckDue = false;
         nextFullCheck = now + FULL_CHECK_MS;
         const result = await build('full', pending.take(now));
-        if (result?.interrupted) return EXIT.interrupted;
+        if (result?.interrupted) return trap.exitCode;
         continue;
       }
       const due = pending.take(now);
       if (due.length > 0) {
         const result = await build('changes', due);
-        if (result?.interrupted) return EXIT.interrupted;
+        if (result?.interrupted) return trap.exitCode;
         continue;
       }
       const wait = Math.min(pending.untilDue(now) ?? Infinity, nextFullCheck - now);

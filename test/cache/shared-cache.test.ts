@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { constants as zlib, deflateRawSync } from 'node:zlib';
 import { createClient } from '@keyv/redis';
 import { openSharedStore } from '../../cache/shared/open.js';
 import { SHARED_KEY_PREFIX } from '../../cache/shared/redis-tier.js';
 import { parseRedisUrl, redact } from '../../cache/shared/redis-url.js';
-import { checkSharedEntry } from '../../cache/shared/verify.js';
+import { checkSharedEntry, SHARED_BLOB_CAP } from '../../cache/shared/verify.js';
 import { sha256 } from '../../cache/digest.js';
 import { EngineRig } from '../helpers/engine-rig.js';
+import { mapStore } from '../helpers/map-store.js';
 import { describeWithRedis, freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 describe('shared cache URL', () => {
@@ -50,6 +52,39 @@ describe('checkSharedEntry', () => {
     expect(checkSharedEntry('records:parse:a/c', stored(record))).toMatch(/stored under parse:a\/c/);
     expect(checkSharedEntry('records:parse:a/b', stored({ ...record, schema: 0 }))).toMatch(/record schema 0/);
     expect(checkSharedEntry('records:parse:a/b', stored({ ...record, output: { digest, files: { 'x.csv': 'zz' } } }))).toMatch(/invalid digests/);
+  });
+});
+
+/**
+ * A deflate bomb as `KeyvCacheStore` would store it: `mib` MiB of zeros in ~1 kB per MiB, built without
+ * holding the zeros (one sync-flushed, non-final block of 1 MiB repeated, then an empty final block).
+ */
+function deflateBomb(mib: number): string {
+  const block = deflateRawSync(Buffer.alloc(2 ** 20), { finishFlush: zlib.Z_SYNC_FLUSH });
+  const bytes = Buffer.concat([...Array.from({ length: mib }, () => block), deflateRawSync(Buffer.alloc(0))]);
+  return `deflate:${bytes.toString('base64')}`;
+}
+
+describe('a shared blob is inflated no further than its size entry, or the cap', () => {
+  const stored = (value: unknown): string => JSON.stringify({ value });
+  const digest = sha256(Buffer.from('whatever the writer claims'));
+
+  test('a bomb past the cap is refused as too large, not inflated in full', () => {
+    const bomb = deflateBomb(SHARED_BLOB_CAP / 2 ** 20 + 1);
+    expect(bomb.length).toBeLessThan(2 ** 20);
+    expect(checkSharedEntry(`blobs:${digest}`, stored(bomb))).toBe(`it inflates past ${SHARED_BLOB_CAP} bytes (the cap on a shared blob)`);
+  });
+
+  test("past the size its size entry gives, it is refused; the store's own deflated blobs pass", async () => {
+    expect(checkSharedEntry(`blobs:${digest}`, stored(deflateBomb(4)), { blobSize: 1000 })).toBe('it inflates past 1000 bytes (the size its size entry gives)');
+    // The format as KeyvCacheStore writes it (deflated from 64 kB on): pins verify.ts's copy of the prefix.
+    const { store, maps } = mapStore();
+    const big = Buffer.from('0123456789abcdef'.repeat(10_000));
+    await store.putResults({ blobs: [{ digest: sha256(big), bytes: big }], records: [] });
+    const text = maps.get('blobs')!.get(`blobs:${sha256(big)}`) as string;
+    expect(text).toContain('deflate:');
+    expect(checkSharedEntry(`blobs:${sha256(big)}`, text, { blobSize: big.length })).toBeUndefined();
+    expect(checkSharedEntry(`blobs:${sha256(big)}`, text, { blobSize: big.length - 1 })).toMatch(/inflates past 159999 bytes/);
   });
 });
 
@@ -104,7 +139,12 @@ describeWithRedis('shared cache tier on a real redis-server', () => {
     expect(warnings).toEqual([]);
   });
 
-  test('a poisoned blob is refused with a warning naming its key, rebuilt here, and healed in Redis', async () => {
+  // A writer to the team's Redis replaces basic's table.csv blob: with other bytes, or with a deflate bomb
+  // (64 MiB of zeros in 64 kB; the blob's size entry, fetched with it, says a few hundred bytes).
+  test.each([
+    ['a poisoned blob', () => Buffer.from('poisoned,table\n').toString('base64'), () => 'its content does not match its SHA-256 digest'],
+    ['a deflate bomb', () => deflateBomb(64), (size: number) => `it inflates past ${size} bytes (the size its size entry gives)`],
+  ])('%s is refused with a warning naming its key, rebuilt here, and healed in Redis', async (_, bad, problem) => {
     const a = rig();
     const sharedA = await openSharedStore(a.cacheDir, { url: server.url(), source: 'test', onWarning: () => {} });
     await (await a.engine({}, { store: sharedA.store })).run();
@@ -113,7 +153,7 @@ describeWithRedis('shared cache tier on a real redis-server', () => {
     const key = `${SHARED_KEY_PREFIX}::blobs:${sha256(table)}`;
     const client = createClient({ url: server.url() });
     await client.connect();
-    await client.set(key, JSON.stringify({ value: Buffer.from('poisoned,table\n').toString('base64') }));
+    await client.set(key, JSON.stringify({ value: bad() }));
 
     const warnings: string[] = [];
     const b = rig();
@@ -123,10 +163,10 @@ describeWithRedis('shared cache tier on a real redis-server', () => {
     expect(result.summary.ok).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`blobs:${sha256(table)}`);
-    expect(warnings[0]).toContain('does not match its SHA-256 digest');
+    expect(warnings[0]).toContain(`(${problem(table.length)})`);
     expect(result.summary.tasks.find((t) => t.id === 'export:basic')?.status).toBe('executed');
     expect(outputs(b)).toEqual(outputs(a));
-    // The rebuilt (correct) blob was written through over the poisoned one.
+    // The rebuilt (correct) blob was written through over the bad one.
     const healed = JSON.parse((await client.get(key))!).value as string;
     expect(sha256(Buffer.from(healed, 'base64'))).toBe(sha256(table));
     await client.close();

@@ -2,6 +2,7 @@
  * `run`, `status`, `explain`, `graph`, `clean` and `cache` as a user drives them: child processes in small
  * synthetic projects, counting what ran from `run --json` rather than only looking at outputs.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -269,10 +270,19 @@ describe('clean and cache', () => {
     expect(fs.existsSync(path.join(dir, 'out/basic/dataframe.csv'))).toBe(true);
     expect((await runJson(dir)).executed).toBe(SMALL_PROJECT_TASKS);
 
+    // The user's own files in out/ stay; what a killed mdpipe left (temporaries of a dead process) goes.
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    fs.writeFileSync(path.join(dir, 'out/notes.txt'), 'mine');
+    fs.writeFileSync(path.join(dir, 'out/basic/my-analysis.py'), 'mine too');
+    fs.writeFileSync(path.join(dir, `out/index.html.tmp-${dead}-0a1b`), 'torn');
+    fs.writeFileSync(path.join(dir, `out/noisy/dataframe.csv.tmp-${dead}-2c3d`), 'torn');
     const outputs = await mdpipe(['clean', '--outputs'], { cwd: dir });
     expectExit(outputs, 0);
     expect(outputs.stdout).toContain('removed 10 output files'); // 5 per collection; index.html and its companions are the CLI's, not the engine's
+    expect(outputs.stdout).toContain('and the run pages (last-run.json, graph.svg, graph.dot, index.html)');
     expect(fs.existsSync(path.join(dir, 'out/basic/dataframe.csv'))).toBe(false);
+    // Every file mdpipe wrote is gone, and the collection folder it made and left empty; nothing else.
+    expect(fs.readdirSync(path.join(dir, 'out'), { recursive: true }).map(String).sort()).toEqual(['basic', 'basic/my-analysis.py', 'notes.txt']);
   });
 
   test('clean and cache info work when the raw tree is gone', async () => {

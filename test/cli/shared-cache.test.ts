@@ -87,6 +87,18 @@ describeWithRedis('run --shared-cache (real redis-server)', () => {
     expect(required.stderr).toContain(`127.0.0.1:${dead} failed`);
   });
 
+  test('a damaged cache.sqlite is replaced by an empty one with the shared cache still behind it', async () => {
+    fs.rmSync(path.join(b, '.mdpipe'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(b, '.mdpipe'));
+    fs.writeFileSync(path.join(b, '.mdpipe', 'cache.sqlite'), 'not a database at all, '.repeat(400));
+    const ran = await run(['run', '--json'], b);
+    expectExit(ran, 0);
+    expect(ran.stderr).toMatch(/the cache database was damaged \(.*\); moved it aside to \S+cache\.sqlite\.damaged-/);
+    // Everything comes from Redis: the replacement has the tier the damaged store had.
+    expect(parseJson<RunSummary>(ran)).toMatchObject({ ok: true, executed: 0, cached: SMALL_PROJECT_TASKS });
+    expect(files(b)).toEqual(files(a));
+  });
+
   test('the password appears in no output of any of the runs above', () => {
     expect(everything.length).toBeGreaterThanOrEqual(9);
     for (const ran of everything) {
