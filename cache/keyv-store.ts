@@ -315,7 +315,8 @@ export class KeyvCacheStore implements CacheStore {
 
 /** Blobs from this size on are stored deflated (smaller ones gain little and cost a thread-pool trip). */
 export const DEFLATE_FROM_BYTES = 64 * 1024;
-const DEFLATED = 'deflate:';
+/** The prefix of a deflated blob's stored text (cache/shared/verify.ts reads it too). */
+export const DEFLATED = 'deflate:';
 const deflateRawAsync = promisify(deflateRaw);
 
 /** A blob as stored text: base64, or `deflate:` + the base64 of its deflated bytes (see the header). */

@@ -12,6 +12,7 @@
  * exact inputs it names; trusting the shared cache's map from key to output is inherent to any remote
  * cache (Bazel's and Nx's alike), and is why writers can be restricted with `--shared-cache-readonly`.
  */
+import { DEFLATED } from '../keyv-store.js';
 import { inflateRawSync } from 'node:zlib';
 import { isDigest, sha256 } from '../digest.js';
 import { decodeBlob } from '../keyv-store.js';
@@ -28,8 +29,6 @@ export const SHARED_NAMESPACES: ReadonlySet<string> = new Set(['records', 'blobs
  */
 export const SHARED_BLOB_CAP = 256 * 2 ** 20;
 
-/** The prefix `KeyvCacheStore` puts on deflated blob texts (keyv-store.ts `encodeBlob`; a test pins it). */
-const DEFLATED = 'deflate:';
 
 export interface CheckOptions {
   /**
