@@ -295,7 +295,8 @@ export class RealExecutor implements Executor {
   /**
    * `ctx.upstream`: the bytes of `only` (every dependency when undefined) fetched, decoded lazily (see
    * `../values.ts`). Values produced in this run are decoded from the same bytes that were stored, so a
-   * task sees identical input whether its upstream ran now or came from the cache. A stored blob found missing or corrupt here makes that upstream run again.
+   * task sees identical input whether its upstream ran now or came from the cache. A stored blob found
+   * missing or corrupt here makes that upstream run again.
    */
   async #loadUpstream(i: number, only?: ReadonlySet<string>): Promise<LazyUpstream> {
     const { g, t, values } = this.c;
