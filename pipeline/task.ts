@@ -46,7 +46,9 @@ export interface TaskContext {
    * For a task declared `incremental: true`: its last committed successful result and how its
    * dependencies changed since then, so that it can patch instead of recomputing. `null` when there is
    * none it may use (first build, `--force`, code version or params changed, record gone). The result of
-   * a run must be the same with or without it: it is a hint for speed, never a source of truth.
+   * a run must be the same with or without it: it is a hint for speed, never a source of truth. With it,
+   * the engine fetches only the `changed` dependencies' values for `upstream`; reading another one makes
+   * the engine run the task again with every value fetched (slower, same result).
    */
   readonly previous: PreviousResult | null;
 }
