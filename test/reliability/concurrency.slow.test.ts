@@ -86,7 +86,16 @@ describe('two runs on one project', () => {
     const holder = p.spawn(['run', '--json', ...TRACE]);
     // "checking N tasks" is logged once the lock is held and the run has started.
     await holder.waitForStderr(/"msg":"checking [\d,]+ tasks"/);
-    const refused = await p.run(['run', '--json']);
+    // Suspended while the second run starts: on an idle machine the holder's whole build (296 tasks) once
+    // ended before the second CLI was up, which then ran instead of being refused. The lock's heartbeat
+    // only goes stale after 60 s.
+    process.kill(holder.pid, 'SIGSTOP');
+    let refused;
+    try {
+      refused = await p.run(['run', '--json']);
+    } finally {
+      process.kill(holder.pid, 'SIGCONT');
+    }
     const done = await holder.done;
     expectRefusedBy(refused, holder, p);
     expect({ code: done.code, executed: done.summary?.executed }).toEqual({ code: 0, executed: TOTAL });
