@@ -315,8 +315,8 @@ export class KeyvCacheStore implements CacheStore {
 
 /** Blobs from this size on are stored deflated (smaller ones gain little and cost a thread-pool trip). */
 export const DEFLATE_FROM_BYTES = 64 * 1024;
-/** The prefix of a deflated blob's stored text (cache/shared/verify.ts reads it too). */
-export const DEFLATED = 'deflate:';
+/** The prefix of a deflated blob's stored text. */
+const DEFLATED = 'deflate:';
 const deflateRawAsync = promisify(deflateRaw);
 
 /** A blob as stored text: base64, or `deflate:` + the base64 of its deflated bytes (see the header). */
@@ -328,11 +328,20 @@ async function encodeBlob(bytes: Uint8Array): Promise<string> {
 
 /** The bytes of a stored blob text, or undefined when deflated data does not inflate (damage). */
 export function decodeBlob(text: string): Buffer | undefined {
+  const bytes = decodeBlobWithin(text, 2 ** 31 - 1);
+  return typeof bytes === 'string' ? undefined : bytes;
+}
+
+/**
+ * A stored blob's bytes, a deflated one inflated no further than `limit` bytes (the shared cache's bound,
+ * cache/shared/verify.ts: a Redis anyone on the team can write is not trusted with 2 GiB).
+ */
+export function decodeBlobWithin(text: string, limit: number): Buffer | 'too large' | 'damaged' {
   if (!text.startsWith(DEFLATED)) return Buffer.from(text, 'base64');
   try {
-    return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: 2 ** 31 - 1 });
-  } catch {
-    return undefined;
+    return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: limit });
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too large' : 'damaged';
   }
 }
 

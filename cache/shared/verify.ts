@@ -12,10 +12,8 @@
  * exact inputs it names; trusting the shared cache's map from key to output is inherent to any remote
  * cache (Bazel's and Nx's alike), and is why writers can be restricted with `--shared-cache-readonly`.
  */
-import { DEFLATED } from '../keyv-store.js';
-import { inflateRawSync } from 'node:zlib';
 import { isDigest, sha256 } from '../digest.js';
-import { decodeBlob } from '../keyv-store.js';
+import { decodeBlobWithin } from '../keyv-store.js';
 import { RECORD_SCHEMA } from '../record.js';
 
 /** Namespaces (see `STORE_NAMESPACES`) that go to the shared cache; stat memos and the index stay local. */
@@ -28,7 +26,6 @@ export const SHARED_NAMESPACES: ReadonlySet<string> = new Set(['records', 'blobs
  * would be ~390 GB) costs at most this much memory before it is refused.
  */
 export const SHARED_BLOB_CAP = 256 * 2 ** 20;
-
 
 export interface CheckOptions {
   /**
@@ -50,19 +47,6 @@ export function blobSizeOf(text: string | undefined): number | undefined {
   }
 }
 
-/**
- * A shared blob's bytes, inflated no further than `limit`: the local store's `decodeBlob` allows 2 GiB,
- * which a local SQLite file can be trusted with but a Redis anyone on the team can write cannot.
- */
-function decodeSharedBlob(text: string, limit: number): Buffer | 'too large' | 'damaged' {
-  if (!text.startsWith(DEFLATED)) return decodeBlob(text) ?? 'damaged';
-  try {
-    return inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { maxOutputLength: limit });
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too large' : 'damaged';
-  }
-}
-
 /** Why an entry was refused, or `undefined` when it passed. */
 export function checkSharedEntry(prefixedKey: string, text: string, options: CheckOptions = {}): string | undefined {
   const cut = prefixedKey.indexOf(':');
@@ -77,7 +61,7 @@ export function checkSharedEntry(prefixedKey: string, text: string, options: Che
   if (namespace === 'blobs') {
     if (typeof value !== 'string') return 'not a stored blob';
     const limit = Math.max(1, Math.min(options.blobSize ?? SHARED_BLOB_CAP, SHARED_BLOB_CAP));
-    const bytes = decodeSharedBlob(value, limit);
+    const bytes = decodeBlobWithin(value, limit);
     if (bytes === 'damaged') return 'its compressed bytes do not inflate';
     if (bytes === 'too large') return `it inflates past ${limit} bytes (${limit === options.blobSize ? 'the size its size entry gives' : 'the cap on a shared blob'})`;
     return sha256(bytes) === key ? undefined : 'its content does not match its SHA-256 digest';
