@@ -60,7 +60,9 @@ export function parseKind(collection: RawCollection, outside: OutsideFolder[], f
         outside.push({ folder: match, reason: off });
         return { skip: off };
       }
-      const folder = path.join(collection.root, match);
+      // `root` is resolved and a match is entry names joined by `/` (discovery's walk), so on POSIX the two
+      // need no normalising: path.join of 3,380 matches measured 14-18 ms of a no-op run.
+      const folder = path.sep === '/' ? `${collection.root === '/' ? '' : collection.root}/${match}` : path.join(collection.root, match);
       folders.push(folder);
       return parseTask(collection.name, folder, coords);
     },

@@ -326,12 +326,21 @@ export class RealExecutor implements Executor {
     const record = t.record[i];
     if (!record || this.c.o.forced[i] || record.schema !== RECORD_SCHEMA || record.kind !== task.kind) return null;
     if (record.codeVersion !== keyedCodeVersion(task) || canonicalJson(record.params) !== canonicalJson(task.params)) return null;
-    const fileEntries = Object.entries(record.output.files);
-    const read = await this.c.o.store.getBlobs([record.output.digest, ...fileEntries.map(([, digest]) => digest)]);
+    // A published file that still holds what was published is read from the output folder (and hashed):
+    // the store keeps large files deflated, and fetching an export's 5.9 MB from it measured ~23 ms, most
+    // of it inflating. Any other comes from the store.
+    const files = new Map<string, Uint8Array>();
+    const fromStore: [string, Digest][] = [];
+    for (const [rel, digest] of Object.entries(record.output.files)) {
+      const bytes = this.#publishedAsRecorded(rel, digest);
+      if (bytes) files.set(rel, bytes);
+      else fromStore.push([rel, digest]);
+    }
+    const read = await this.c.o.store.getBlobs([record.output.digest, ...fromStore.map(([, digest]) => digest)]);
     this.c.stats.blobsRead += read.found.size;
     if (read.missing.length > 0 || read.corrupt.length > 0) return null;
     const value = codecOf(task).decode(read.found.get(record.output.digest)!);
-    const files = new Map<string, Uint8Array>(fileEntries.map(([rel, digest]) => [rel, read.found.get(digest)!]));
+    for (const [rel, digest] of fromStore) files.set(rel, read.found.get(digest)!);
     const changed = new Set<string>();
     const current = new Set<string>();
     for (const d of g.deps[i]) {
@@ -342,6 +351,21 @@ export class RealExecutor implements Executor {
     const removed = new Set<string>();
     for (const id of Object.keys(record.deps)) if (!current.has(id)) removed.add(id);
     return { value, files, changed, removed };
+  }
+
+  /** The bytes of published file `rel` if it holds exactly what was published (`digest`), else undefined. */
+  #publishedAsRecorded(rel: string, digest: Digest): Buffer | undefined {
+    const target = outputPath(this.c.o.outDir, rel);
+    if (!('path' in target)) return undefined;
+    let read: ReturnType<typeof readFileWithStat>;
+    try {
+      read = readFileWithStat(target.path);
+    } catch {
+      return undefined; // unreadable, or not a file: the store has it
+    }
+    if (!read) return undefined;
+    this.c.stats.filesHashed++;
+    return sha256(read.bytes) === digest ? read.bytes : undefined;
   }
 
   /** Re-runs a resolved upstream whose stored output could not be read back. */
