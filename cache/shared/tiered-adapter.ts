@@ -74,11 +74,15 @@ export class TieredKeyvAdapter extends EventEmitter implements KeyvStoreAdapter 
     const sizes = new Map<string, string | undefined>();
     asked.forEach((key, k) => k >= missing.length && sizes.set(key, fetched[k]));
     const good: { key: string; value: string }[] = [];
+    // A promoted blob gets its local size entry too (its verified size), or GC and `cache info` would not see it.
+    const sized: { key: string; value: string }[] = [];
+    const now = Date.now();
     missing.forEach((i, k) => {
       const text = fetched[k];
       if (text === undefined) return;
       const sizeKey = sizeKeys[k];
-      const problem = checkSharedEntry(keys[i], text, { blobSize: sizeKey === undefined ? undefined : blobSizeOf(sizes.get(sizeKey)) });
+      const onBlob = (bytes: number): void => void sized.push({ key: sizeKey!, value: JSON.stringify({ value: `${bytes},${now}` }) });
+      const problem = checkSharedEntry(keys[i], text, { blobSize: sizeKey === undefined ? undefined : blobSizeOf(sizes.get(sizeKey)), onBlob });
       if (problem !== undefined) {
         this.options.onWarning(`shared cache ${this.shared.url.display}: ignored ${keys[i]} (${problem}); it is rebuilt here and never used or stored`);
         return;
@@ -87,7 +91,8 @@ export class TieredKeyvAdapter extends EventEmitter implements KeyvStoreAdapter 
       good.push({ key: keys[i], value: text });
     });
     if (good.length > 0) {
-      if (this.options.promote) await localSetMany(this.local, good);
+      // Sizes first, as the store writes them (a size entry without its blob is harmless; GC drops it).
+      if (this.options.promote) await localSetMany(this.local, [...sized, ...good]);
       else for (const entry of good) this.#held.set(entry.key, entry.value);
     }
     return values as Array<StoredData<Value | undefined>>;

@@ -33,6 +33,8 @@ export interface CheckOptions {
    * not inflate past it (nor past {@link SHARED_BLOB_CAP}, since a hostile writer writes both entries).
    */
   blobSize?: number;
+  /** Told the byte size of a blob that passed (what its local size entry then says). */
+  onBlob?: (bytes: number) => void;
 }
 
 /** The size a `blobinfo` entry (`"<bytes>,<stored at>"`, keyv's serialized text) gives, if it is one. */
@@ -64,7 +66,9 @@ export function checkSharedEntry(prefixedKey: string, text: string, options: Che
     const bytes = decodeBlobWithin(value, limit);
     if (bytes === 'damaged') return 'its compressed bytes do not inflate';
     if (bytes === 'too large') return `it inflates past ${limit} bytes (${limit === options.blobSize ? 'the size its size entry gives' : 'the cap on a shared blob'})`;
-    return sha256(bytes) === key ? undefined : 'its content does not match its SHA-256 digest';
+    if (sha256(bytes) !== key) return 'its content does not match its SHA-256 digest';
+    options.onBlob?.(bytes.byteLength);
+    return undefined;
   }
   if (namespace === 'records') {
     const record = value as { schema?: unknown; id?: unknown; key?: unknown; output?: { digest?: unknown; files?: unknown } } | null;

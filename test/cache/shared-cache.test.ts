@@ -12,6 +12,7 @@ import { openSharedStore } from '../../cache/shared/open.js';
 import { SHARED_KEY_PREFIX } from '../../cache/shared/redis-tier.js';
 import { parseRedisUrl, redact } from '../../cache/shared/redis-url.js';
 import { checkSharedEntry, SHARED_BLOB_CAP } from '../../cache/shared/verify.js';
+import { openDefaultStore } from '../../cache/default-store.js';
 import { sha256 } from '../../cache/digest.js';
 import { EngineRig } from '../helpers/engine-rig.js';
 import { mapStore } from '../helpers/map-store.js';
@@ -132,7 +133,13 @@ describeWithRedis('shared cache tier on a real redis-server', () => {
     const b = rig();
     const sharedB = await openSharedStore(b.cacheDir, { url: server.url(), source: 'test', onWarning: (m) => warnings.push(m) });
     const second = await (await b.engine({}, { store: sharedB.store })).run();
+    // What was copied from Redis is in b's local cache with its size entries: `cache info` and GC see it.
+    const infoB = await sharedB.store.info();
     await sharedB.store.close();
+    const localA = openDefaultStore(a.cacheDir);
+    const infoA = await localA.info();
+    await localA.close();
+    expect(infoB).toEqual(infoA);
     expect(second.summary.executed).toBe(0);
     expect(b.counter.total()).toBe(0);
     expect(outputs(b)).toEqual(outputs(a));
