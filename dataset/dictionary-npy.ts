@@ -14,10 +14,15 @@
  * or None.
  */
 import { NpArray, NpDtype, PyTuple, type PyKey, type PyValue } from '../formats/values.js';
-import { PyFloat, PyStream, type PickleInput, type PickleSink } from '../formats/pickle/writer.js';
+import { spliceDictItems } from '../formats/pickle/splice.js';
+import { PyFloat, PyStream, type PickleInput, type PickleMemo, type PickleSink } from '../formats/pickle/writer.js';
+import { readNpyHeader } from '../formats/npy-header.js';
 import { writeNpy } from '../formats/npy.js';
-import { DICTIONARY_METRICS, type DictionaryEntry } from './dictionary.js';
+import { dataframeRowOf } from './dataframe.js';
+import { DICTIONARY_METRICS, dictionaryEntryMaker, type DictionaryEntry, type DictionaryOptions } from './dictionary.js';
+import { cellCoordinates, gridSize, sameAxes, type Grid } from './grid.js';
 import { OPERATIONS } from './rfi.js';
+import { linesToRewrite } from './text-exports.js';
 
 type PyMap = Map<PyKey, PickleInput>;
 
@@ -73,15 +78,81 @@ export function entryToPython(e: DictionaryEntry): PyMap {
  */
 export function dictionaryToNpy(dict: Iterable<readonly [string, DictionaryEntry]>): Uint8Array {
   const entries = Array.isArray(dict) ? (dict as readonly (readonly [string, DictionaryEntry])[]) : [...dict];
-  const root = new PyStream((w) => {
-    w.dict(entries.length);
+  return npyOfDict(entries.length, (w) => {
     for (const [key, entry] of entries) {
       w.str(key);
       writeEntry(w, entry);
       w.item();
     }
   });
+}
+
+/** The .npy of a shape-() object array holding a dict of `size` items, which `items` writes (each key, value, `item()`). */
+function npyOfDict(size: number, items: (w: PickleSink) => void): Uint8Array {
+  const root = new PyStream((w) => {
+    w.dict(size);
+    items(w);
+  });
   return writeNpy(new NpArray(new NpDtype('|O'), [], [root as unknown as PyValue]));
+}
+
+/**
+ * dictionary.npy patched from the previous one: byte for byte `dictionaryToNpy(dictionaryEntries(grid,
+ * options))`, with only the entries at the cells `linesToRewrite` gives written again.
+ *
+ * Why: written whole, a collection's 1,690 entries cost ~80 ms of a one-checkpoint rebuild (each entry
+ * made, every float formatted), the largest part of it; the ~35 entries on the lines through a changed
+ * cell are what can differ. How: the pickle is one dict, entries in `dictionaryEntries`' order, after a
+ * head (numpy's reconstruction of the object array, the dict's EMPTY_DICT and MARK) that depends only on
+ * the number of entries; `spliceDictItems` (formats/pickle/splice.ts) writes the changed entries from the
+ * memo as it stands there and renumbers the memo puts and gets of the bytes it keeps (an entry's label
+ * going from None to a tuple memoises one more entry). Measured with bench/dictionary-npy.ts on the full
+ * 13 x 13 x 10 axes, one configuration changed (medians, a shared 2-core machine under nice 19, so
+ * loose): warm, full write (entries + writer) 29-39 ms, patch 8-9 ms; first call in a fresh process (what
+ * one rebuild pays), full 190-207 ms, patch 107-119 ms. Cold, most of the patch is the opcode walk over
+ * the 1.8 MB kept (interpreted before V8 optimises it): the next thing to shorten if it matters.
+ *
+ * @param previous the grid the previous file was written from (the previous grid.npz) and its bytes
+ * @returns null when the patch does not apply (the axes changed, the previous file is not the shape this
+ *   writer gives, or `spliceDictItems` cannot show its bytes right): write the file whole then
+ */
+export function patchDictionaryNpy(previous: { grid: Grid; npy: Uint8Array }, grid: Grid, options: DictionaryOptions = {}): Uint8Array | null {
+  const { axes } = grid;
+  if (!sameAxes(previous.grid.axes, axes)) return null;
+  const size = gridSize(axes);
+  if (size < 2) return null; // a 1-item dict has no MARK before its item; nothing to gain anyway
+  const head = dictionaryHead(size);
+  const old = previous.npy;
+  if (old.length < head.bytes.length || Buffer.compare(head.bytes, old.subarray(0, head.bytes.length)) !== 0) return null;
+  const entryAt = dictionaryEntryMaker(grid, options);
+  const replace = new Map<number, (w: PickleSink) => void>();
+  for (const at of linesToRewrite(previous.grid, grid)) {
+    const [i, j, k] = cellCoordinates(axes, at);
+    // The dictionary's order is the dataframe's (width, then bs, then data).
+    replace.set(dataframeRowOf(grid, i, j, k), (w) => {
+      const [name, entry] = entryAt(i, j, k);
+      w.str(name);
+      writeEntry(w, entry);
+    });
+  }
+  return spliceDictItems(old, { at: head.bytes.length, memo: head.memo, size, replace });
+}
+
+/** The bytes of a `size`-entry dictionary.npy before its first entry, and the pickle writer's memo there. */
+function dictionaryHead(size: number): { bytes: Uint8Array; memo: PickleMemo } {
+  let memo: PickleMemo | undefined;
+  let offset = 0;
+  // Any items will do: what comes before the first does not depend on them.
+  const npy = npyOfDict(size, (w) => {
+    memo = w.memo();
+    offset = w.offset();
+    for (let e = 0; e < size; e++) {
+      w.value(null);
+      w.value(null);
+      w.item();
+    }
+  });
+  return { bytes: npy.subarray(0, readNpyHeader(npy, 'dictionary.npy').dataOffset + offset), memo: memo! };
 }
 
 /** `entryToPython(e)` written straight to the sink, value for value in the same order (keep the two in step). */

@@ -47,6 +47,18 @@ export function cellIndex(axes: Axes, i: number, j: number, k: number): number {
   return (i * axes.width.length + j) * axes.data.length + k;
 }
 
+/** The (bs, width, data) indices of the cell at offset `at`: `cellIndex`'s inverse. */
+export function cellCoordinates(axes: Axes, at: number): [i: number, j: number, k: number] {
+  const [nw, nd] = [axes.width.length, axes.data.length];
+  return [Math.floor(at / (nd * nw)), Math.floor(at / nd) % nw, at % nd];
+}
+
+/** Whether two grids' axes hold the same values in the same order. */
+export function sameAxes(a: Axes, b: Axes): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return same(a.bs, b.bs) && same(a.width, b.width) && same(a.data, b.data);
+}
+
 /** Throws DatasetInputError if an axis is empty or repeats a value. */
 export function checkAxes(axes: Axes): void {
   for (const name of ['bs', 'width', 'data'] as const) {

@@ -7,7 +7,7 @@
  */
 import { buildDataframeRows, csvRecord, CSV_HEADER, dataframeRowMaker, dataframeRowOf, dataframeToCsv, needsQuotes } from './dataframe.js';
 import { dictionaryEntries, dictionaryEntryMaker, dictionaryLineWriter, dictionaryToBytes, type DictionaryOptions } from './dictionary.js';
-import { gridSize, type Axes, type Grid } from './grid.js';
+import { cellCoordinates, gridSize, sameAxes, type Grid } from './grid.js';
 import type { LabelGrids } from './labels.js';
 import { METRIC_NAMES } from './metrics.js';
 import { changedCells, lineThrough, type RfiGrids } from './rfi.js';
@@ -54,11 +54,8 @@ export function patchTextExports(previous: { grid: Grid; csv: Uint8Array; json: 
   const entryLine = dictionaryLineWriter();
   const csv = new Map<number, string>();
   const json = new Map<number, string>();
-  const [, nw, nd] = [axes.bs.length, axes.width.length, axes.data.length];
   for (const at of linesToRewrite(previous.grid, grid)) {
-    const k = at % nd;
-    const j = Math.floor(at / nd) % nw;
-    const i = Math.floor(at / (nd * nw));
+    const [i, j, k] = cellCoordinates(axes, at);
     const r = dataframeRowOf(grid, i, j, k);
     const record = csvRecord(rowAt(i, j, k));
     if (needsQuotes(record)) return null; // csv-stringify writes such a table whole
@@ -81,11 +78,6 @@ export function linesToRewrite(before: Grid, after: Grid): number[] {
     for (const axis of [0, 1, 2] as const) for (const c of lineThrough(after.axes, axis, at)) cells.add(c);
   }
   return [...cells].sort((a, b) => a - b);
-}
-
-function sameAxes(a: Axes, b: Axes): boolean {
-  const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return same(a.bs, b.bs) && same(a.width, b.width) && same(a.data, b.data);
 }
 
 /**

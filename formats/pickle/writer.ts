@@ -58,6 +58,23 @@ export interface PickleSink {
   tuple(n: number): void;
   /** Starts a tuple of `n` items (a MARK when `n` > 3, as `save` writes). */
   tupleMark(n: number): void;
+  /** A copy of the memo as it stands here, to write what follows apart later (`writePickleFragment`). */
+  memo(): PickleMemo;
+  /** The number of bytes of the pickle written so far (protocols 2 and 3: from 4 on, frames move bytes). */
+  offset(): number;
+}
+
+/**
+ * What a writer's memo holds at some point of a pickle, as far as a later part written apart needs it:
+ * the next memo index and the strs memoised by value there (those `str` and `value` find again).
+ */
+export interface PickleMemo {
+  /** The next memo index. */
+  size: number;
+  /** Strs of 2 or more characters memoised by value, and their memo indices. */
+  strs: Map<string, number>;
+  /** Strs of 0 or 1 character (CPython's singletons, shared by every kind of str). */
+  chars: Map<string, number>;
 }
 
 /**
@@ -75,7 +92,8 @@ export interface WritePickleOptions {
 
 const FRAME_TARGET = 64 * 1024;
 const FRAME_MIN = 4;
-const BATCH = 1000;
+/** Items per SETITEMS / APPENDS batch (CPython's `_BATCHSIZE`). */
+export const PICKLE_BATCH = 1000;
 /** numpy passes one cached `b'b'` to every `_reconstruct`, so CPython memoises it once. */
 const RECONSTRUCT_TYPECODE = new Uint8Array([0x62]);
 const encoder = new TextEncoder();
@@ -86,6 +104,22 @@ export function writePickle(value: PickleInput, opts: WritePickleOptions = {}): 
   if (![2, 3, 4, 5].includes(protocol)) throw new UnwritableValueError('', `protocol ${protocol} is not one of 2, 3, 4, 5`);
   const w = new PickleWriter(protocol, opts.numpyModule ?? 'numpy.core');
   return w.dump(value);
+}
+
+/**
+ * The bytes `write` gives (any number of values, through the sink's primitives) where a protocol 2 or 3
+ * pickle's writer stood at `memo`: the same bytes the whole pickle has there, so that a part of a pickle
+ * can be written again on its own (dataset/dictionary-npy.ts patches dictionary.npy this way). `memo` is
+ * updated as the writer goes: its size, and the strs it memoises. Protocols 4 and 5 are refused (frames
+ * depend on what came before), and so are values whose memo entries `PickleMemo` does not hold (globals,
+ * hence numpy values and protocol 2's bytes): `UnwritableValueError`. Objects memoised by identity (a
+ * `Map` or array passed to `value` twice) are shared within the fragment only: a fragment must not repeat
+ * an object written before it (streams' `dict`/`list` containers are never shared, nor are numbers).
+ */
+export function writePickleFragment(write: (sink: PickleSink) => void, memo: PickleMemo, protocol: 2 | 3 = 3): Uint8Array {
+  if (protocol !== 2 && protocol !== 3) throw new UnwritableValueError('', `a fragment is written in protocol 2 or 3, not ${protocol as number}`);
+  const w = new PickleWriter(protocol, 'numpy.core', memo);
+  return w.fragment(write, memo);
 }
 
 /** An open dict or list: its size, items written so far, and the size of the open batch. */
@@ -106,14 +140,16 @@ class PickleWriter implements PickleSink {
   private readonly framing: boolean;
   private readonly objMemo = new Map<object, number>();
   /** Strings of the value itself, memoised by value (CPython: by identity; equal user strings are usually one object). */
-  private readonly strMemo = new Map<string, number>();
+  private readonly strMemo: Map<string, number>;
   /** Module and global names and 'latin1': CPython's are interned objects of their own, not shared with the data's. */
   private readonly internalMemo = new Map<string, number>();
   /** Strings of 0 or 1 character, which CPython caches as singletons shared by everything. */
-  private readonly charMemo = new Map<string, number>();
+  private readonly charMemo: Map<string, number>;
   private readonly globalMemo = new Map<string, number>();
   private readonly dtypeMemo = new Map<string, number>();
-  private memoSize = 0;
+  private memoSize: number;
+  /** Writing a fragment (`writePickleFragment`): its memo knows no globals. */
+  private readonly fragmentOnly: boolean;
   /** Where the writer is, as the list indices and dict keys leading there, formatted only for an error message. */
   private readonly path: PyKey[] = [];
   private readonly open: OpenContainer[] = [];
@@ -121,8 +157,14 @@ class PickleWriter implements PickleSink {
   constructor(
     private readonly protocol: number,
     private readonly numpyModule: string,
+    /** Where a fragment starts: its maps are used (and updated) in place. */
+    resume?: PickleMemo,
   ) {
     this.framing = protocol >= 4;
+    this.memoSize = resume?.size ?? 0;
+    this.strMemo = resume?.strs ?? new Map();
+    this.charMemo = resume?.chars ?? new Map();
+    this.fragmentOnly = resume !== undefined;
   }
 
   dump(value: PickleInput): Uint8Array {
@@ -133,6 +175,20 @@ class PickleWriter implements PickleSink {
     this.byte(OP.STOP);
     if (this.framing) this.commitFrame();
     return this.buf.slice(0, this.pos);
+  }
+
+  fragment(write: (sink: PickleSink) => void, memo: PickleMemo): Uint8Array {
+    write(this);
+    memo.size = this.memoSize;
+    return this.buf.slice(0, this.pos);
+  }
+
+  offset(): number {
+    return this.pos;
+  }
+
+  memo(): PickleMemo {
+    return { size: this.memoSize, strs: new Map(this.strMemo), chars: new Map(this.charMemo) };
   }
 
   // ---------------------------------------------------------------- output
@@ -355,10 +411,10 @@ class PickleWriter implements PickleSink {
     this.openContainer(size, OP.APPENDS, OP.APPEND);
   }
 
-  /** CPython's batch_setitems / batch_appends: batches of BATCH items, MARK ... SETITEMS, or one SETITEM. */
+  /** CPython's batch_setitems / batch_appends: batches of PICKLE_BATCH items, MARK ... SETITEMS, or one SETITEM. */
   private openContainer(size: number, setOp: number, oneOp: number): void {
     if (size === 0) return;
-    const batch = Math.min(BATCH, size);
+    const batch = Math.min(PICKLE_BATCH, size);
     if (batch > 1) this.byte(OP.MARK);
     this.open.push({ size, done: 0, batch, setOp, oneOp });
   }
@@ -366,13 +422,13 @@ class PickleWriter implements PickleSink {
   item(): void {
     const c = this.open[this.open.length - 1];
     c.done++;
-    if (c.done % BATCH !== 0 && c.done !== c.size) return;
+    if (c.done % PICKLE_BATCH !== 0 && c.done !== c.size) return;
     this.byte(c.batch > 1 ? c.setOp : c.oneOp);
     if (c.done === c.size) {
       this.open.pop();
       return;
     }
-    c.batch = Math.min(BATCH, c.size - c.done);
+    c.batch = Math.min(PICKLE_BATCH, c.size - c.done);
     if (c.batch > 1) this.byte(OP.MARK);
   }
 
@@ -533,6 +589,7 @@ class PickleWriter implements PickleSink {
   }
 
   private global(module: string, name: string): void {
+    if (this.fragmentOnly) throw new UnwritableValueError(this.where(), `a pickle fragment cannot write globals (${module}.${name}): its memo does not hold them`);
     const key = `${module} ${name}`;
     const seen = this.globalMemo.get(key);
     if (seen !== undefined) return this.get(seen);

@@ -13,6 +13,7 @@ import { renderRunSummary } from '../../cli/run-summary.js';
 import { loadConfig, type ResolvedConfig } from '../../config/load.js';
 import { openEngine } from '../../pipeline/engine.js';
 import type { RunResult } from '../../pipeline/events.js';
+import { patchDictionaryNpy } from '../../dataset/dictionary-npy.js';
 import { readGridNpz } from '../../dataset/grid-npz.js';
 import { patchLabels, type LabelOutput } from '../../dataset/labels.js';
 import type { GridOutput } from '../../dataset/raw-grid.js';
@@ -57,7 +58,11 @@ function patchApplies(id: string, previous: PreviousResult, upstream: ReadonlyMa
   if (kind === 'export') {
     const file = (f: string) => previous.files.get(`${collection}/${f}`)!;
     const inputs = { grid: grid().grid, rfi: (upstream.get(`rfi:${collection}`) as RfiOutput).grids, labels: (upstream.get(`label:${collection}`) as LabelOutput).labels, dictionary: {} };
-    return patchTextExports({ grid: readGridNpz(file('grid.npz'), 'grid.npz'), csv: file('dataframe.csv'), json: file('dictionary.json') }, inputs) !== null;
+    const previousGrid = readGridNpz(file('grid.npz'), 'grid.npz');
+    return (
+      patchTextExports({ grid: previousGrid, csv: file('dataframe.csv'), json: file('dictionary.json') }, inputs) !== null &&
+      patchDictionaryNpy({ grid: previousGrid, npy: file('dictionary.npy') }, inputs.grid, inputs.dictionary) !== null
+    );
   }
   return true; // grid: checked by what it decodes
 }
