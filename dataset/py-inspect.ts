@@ -14,21 +14,39 @@ export interface PyFloat {
 
 /** A place in a file: the file, what the whole file should look like, and the keys walked so far. */
 export class PyPlace {
+  /** Set by `at`: the place one key up, and that key. */
+  #parent: PyPlace | undefined;
+  #key: PyKey = null;
+
+  /**
+   * @param keys the path from the top of the file. A place made by `at` keeps only its parent and its
+   *   key, and the path is spelled out only for an error: a metric file's values are visited ~75 at a
+   *   time, 3,380 files per build, and copying the path at every step allocated ~150 MB of a cold build.
+   */
   constructor(
     readonly file: string,
     /** The expected structure of the whole file, quoted in every error (`{seed: {'accuracy': float}}`). */
     readonly expected: string,
-    readonly keys: readonly PyKey[] = [],
+    private readonly path: readonly PyKey[] = [],
   ) {}
 
   /** The place one key deeper. */
   at(key: PyKey): PyPlace {
-    return new PyPlace(this.file, this.expected, [...this.keys, key]);
+    const place = new PyPlace(this.file, this.expected);
+    place.#parent = this;
+    place.#key = key;
+    return place;
+  }
+
+  /** The keys from the top of the file to here. */
+  get keys(): readonly PyKey[] {
+    return this.#parent ? [...this.#parent.keys, this.#key] : this.path;
   }
 
   /** `at the top level` or `at [0]['accuracy']`. */
   get where(): string {
-    return this.keys.length === 0 ? 'at the top level' : `at ${this.keys.map((k) => `[${pyRepr(k)}]`).join('')}`;
+    const keys = this.keys;
+    return keys.length === 0 ? 'at the top level' : `at ${keys.map((k) => `[${pyRepr(k)}]`).join('')}`;
   }
 
   /** An error at this place; `what` overrides the file-level expectation when a narrower one helps. */
