@@ -192,12 +192,12 @@ function lossAcc(value: PyValue, file: string): { acc: number; loss: number; see
   const seeds = seedDict(value, top);
   const acc = new FloatBag();
   const loss = new FloatBag();
-  for (const [seed, run] of seeds) {
+  seeds.forEach((run, seed) => {
     const at = top.at(seed);
     const d = expectDict(run, at);
     acc.add(expectKey(d, 'accuracy', at), at.at('accuracy'));
     loss.add(expectKey(d, 'loss', at), at.at('loss'));
-  }
+  });
   return { acc: acc.mean(), loss: loss.mean(), seeds: seeds.size };
 }
 
@@ -206,7 +206,7 @@ function hessian(value: PyValue, file: string): { e: number; t: number; seeds: n
   const seeds = seedDict(value, top);
   const eig = new FloatBag();
   const trace = new FloatBag();
-  for (const [seed, run] of seeds) {
+  seeds.forEach((run, seed) => {
     const at = top.at(seed);
     const d = expectDict(run, at);
     const topAt = at.at('top_eigenvalue');
@@ -214,7 +214,7 @@ function hessian(value: PyValue, file: string): { e: number; t: number; seeds: n
     if (list.length === 0) throw topAt.fail('an empty list', 'a non-empty list of floats');
     eig.add(list.get(0), topAt.at(0));
     trace.add(expectKey(d, 'trace', at), at.at('trace'));
-  }
+  });
   return { e: eig.logMean(), t: trace.logMean(), seeds: seeds.size };
 }
 
@@ -260,16 +260,20 @@ export function modeConnectivity(trErr: { values: ArrayLike<number>; f32: boolea
   return [mc, -peak];
 }
 
-/** The dict of dicts `{a: {b: ...}}` of CKA and model distance; calls `each` for every a != b. */
+/**
+ * The dict of dicts `{a: {b: ...}}` of CKA and model distance; calls `each` for every a != b. The metric
+ * readers walk their dicts with `forEach`: the entry arrays of `for...of` over a Map were ~30 MB of
+ * garbage in a cold build (code that runs a few thousand times is rarely optimised enough to drop them).
+ */
 function pairs(d: PyDict, place: PyPlace, each: (v: PyValue, at: PyPlace) => void): number {
   checkSeeds(d, place);
-  for (const [a, row] of d) {
+  d.forEach((row, a) => {
     const rowAt = place.at(a);
-    for (const [b, v] of expectDict(row, rowAt)) {
+    expectDict(row, rowAt).forEach((v, b) => {
       if (!isSeedKey(b)) throw rowAt.fail(`${describePy(row)} (not seed numbers)`);
       if (a !== b) each(v, rowAt.at(b));
-    }
-  }
+    });
+  });
   return d.size;
 }
 

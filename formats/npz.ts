@@ -23,9 +23,9 @@ export interface ReadNpzOptions {
  * Errors inside a member name it as `<file>:<member>.npy`.
  */
 export function readNpz(bytes: Uint8Array, file: string, opts: ReadNpzOptions = {}): Map<string, NpArray> {
-  const entries = readZipDirectory(bytes, file);
-  const limits = resolveLimits(opts.limits);
   const wanted = opts.only === undefined ? null : new Set(opts.only);
+  const entries = readZipDirectory(bytes, file, wanted === null ? undefined : new Set([...wanted].map((name) => `${name}.npy`)));
+  const limits = resolveLimits(opts.limits);
   const out = new Map<string, NpArray>();
   for (const entry of entries) {
     if (!entry.name.endsWith('.npy')) continue;
@@ -39,7 +39,7 @@ export function readNpz(bytes: Uint8Array, file: string, opts: ReadNpzOptions = 
   }
   if (wanted !== null && out.size < wanted.size) {
     const missing = [...wanted].find((name) => !out.has(name))!;
-    const found = entries.filter((e) => e.name.endsWith('.npy')).map((e) => e.name.slice(0, -4)).join(', ');
+    const found = readZipDirectory(bytes, file).filter((e) => e.name.endsWith('.npy')).map((e) => e.name.slice(0, -4)).join(', ');
     throw new FormatError(file, 'missing-member', `no array '${missing}' in the archive (found: ${found === '' ? 'no arrays' : found})`);
   }
   return out;

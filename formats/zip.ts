@@ -35,8 +35,11 @@ const U32_MAX = 0xffffffff;
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
-/** Reads the central directory. Throws `not-a-zip` when there is none, `truncated` when it points past the end. */
-export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
+/**
+ * Reads the central directory (with `only`, just the entries of those names, the others checked and passed
+ * over). Throws `not-a-zip` when there is none, `truncated` when it points past the end.
+ */
+export function readZipDirectory(bytes: Uint8Array, file: string, only?: ReadonlySet<string>): ZipEntry[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length;
   if (n === 0) throw new FormatError(file, 'empty', 'the file is empty (0 bytes)');
@@ -79,6 +82,9 @@ export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
     throw new FormatError(file, 'truncated', `the zip directory (bytes ${cdOffset}..${cdOffset + cdSize}) lies beyond the end of the ${n}-byte file`, undefined, eocd);
   }
   const entries: ZipEntry[] = [];
+  // With `only`, an entry whose name is none of them is checked and passed over without being made: a
+  // metric .npz has 34 members of which the dataset reads one, 3,380 files per cold build.
+  const wanted = only && [...only].map((name) => Buffer.from(name, 'latin1'));
   let p = cdOffset;
   const end = cdOffset + cdSize;
   for (let k = 0; k < count; k++) {
@@ -98,6 +104,10 @@ export function readZipDirectory(bytes: Uint8Array, file: string): ZipEntry[] {
     const extraStart = nameStart + nameLen;
     const next = extraStart + extraLen + commentLen;
     if (next > end) throw new FormatError(file, 'bad-structure', `zip directory entry ${k + 1} at byte ${p} runs past the directory`, undefined, p);
+    if (wanted && !wanted.some((name) => sameBytes(bytes, nameStart, extraStart, name)) && isAscii(bytes, nameStart, extraStart)) {
+      p = next;
+      continue;
+    }
     const name = asciiOrNull(bytes, nameStart, extraStart) ?? ((flags & 0x800) !== 0 ? utf8 : latin1).decode(bytes.subarray(nameStart, extraStart));
     // zip64 extended information: present fields are those whose 32-bit value is 0xFFFFFFFF, in this order.
     if (uncompressedSize === U32_MAX || compressedSize === U32_MAX || localHeaderOffset === U32_MAX) {
@@ -204,4 +214,17 @@ export function crc32Portable(data: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Whether `bytes[from, to)` are exactly `name`. */
+function sameBytes(bytes: Uint8Array, from: number, to: number, name: Uint8Array): boolean {
+  if (to - from !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[from + i] !== name[i]) return false;
+  return true;
+}
+
+/** Whether `bytes[from, to)` are ASCII (a name in another encoding is decoded before it is compared). */
+function isAscii(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] > 0x7f) return false;
+  return true;
 }

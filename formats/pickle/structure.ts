@@ -68,21 +68,29 @@ function internalProblem(v: object): StructureProblem {
 function checkTree(root: object, limits: ReadLimits): StructureProblem | null {
   const nodes: object[] = [root];
   const depths: number[] = [1];
+  // Children are pushed by index or by `forEach`, not through an iterator: this walk runs over every value
+  // of every metric file (20,280 per cold build), and the iterators' result objects measured ~30 MB of
+  // garbage there.
+  let childDepth = 0;
+  const push = (c: unknown): void => {
+    if (typeof c === 'object' && c !== null) {
+      nodes.push(c);
+      depths.push(childDepth);
+    }
+  };
   while (nodes.length > 0) {
     const v = nodes.pop()!;
     const depth = depths.pop()!;
-    const children = childrenOf(v);
+    const children = v instanceof Map ? v : childrenOf(v);
     if (children === null) {
       if (!isLeafObject(v)) return internalProblem(v);
       continue;
     }
     if (depth > limits.maxDepth) return depthProblem(limits);
-    for (const c of children) {
-      if (typeof c === 'object' && c !== null) {
-        nodes.push(c);
-        depths.push(depth + 1);
-      }
-    }
+    childDepth = depth + 1;
+    if (children instanceof Map) children.forEach(push);
+    else if (Array.isArray(children)) for (let k = 0; k < children.length; k++) push(children[k]);
+    else for (const c of children) push(c);
   }
   return null;
 }

@@ -92,6 +92,10 @@ describe('writeNpz / readNpz', () => {
     const methods = readZipDirectory(fromMap, 'a.npz').map((e) => e.method);
     expect(methods).toEqual(new Array(arrays.size).fill(compress ? 8 : 0));
     expect(readZipDirectory(fromMap, 'a.npz').map((e) => e.name)).toEqual([...arrays.keys()].map((k) => `${k}.npy`));
+    // Asked for some members, the directory gives those (same entries) and no others.
+    const all = readZipDirectory(fromMap, 'a.npz');
+    const some = readZipDirectory(fromMap, 'a.npz', new Set(['tr_err.npy', 'nothing.npy']));
+    expect(some).toEqual(all.filter((e) => e.name === 'tr_err.npy'));
   });
 
   test('output is deterministic (fixed timestamps): equal arrays give equal bytes', () => {
