@@ -9,9 +9,11 @@
  * `cache/sqlite-keyv-adapter.ts`).
  *
  * Run:  node --import ./test/helpers/engine-ts-loader.mjs bench/engine-scale.ts [--partitions 1690] [--jobs N]
+ *   (the in-memory figures over a plain Map store come from a child run with --in-memory-only --plain-store)
  *   or: npx tsc -p tsconfig.build.json && node dist/bench/engine-scale.js
  * Prints a table; timings are wall-clock medians where repeated. Nothing here is asserted.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +23,8 @@ import { FileKeyvAdapter } from '../cache/file-keyv-adapter.js';
 import { openDefaultStore } from '../cache/default-store.js';
 import { KeyvCacheStore } from '../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../cache/record.js';
-import type { CacheStore } from '../cache/store.js';
+import type { BlobInfo, BlobReadResult, CacheStore, ResultBatch, StatMemo, StoreInfo } from '../cache/store.js';
+import type { Digest } from '../cache/digest.js';
 import { openEngine } from '../pipeline/engine.js';
 import { loadPipeline } from '../pipeline/discover.js';
 import { buildTaskGraph } from '../pipeline/task-graph.js';
@@ -167,8 +170,92 @@ async function storeFigures(dir: string): Promise<void> {
 }
 
 /**
- * The engine alone: the same graph shape declared in memory (no input files) over keyv's in-memory Map
- * store, so the figures are graph build, planning and scheduling, with no file or database I/O.
+ * A CacheStore over plain Maps, storing what it is given as it is: no serialisation and no keyv, so that a
+ * build over it measures the engine's bookkeeping (planning, scheduling, records, commits, the partition
+ * index) and not a store's. Records are copied on the way in and out, as a real store's round trip does.
+ */
+class PlainMapStore implements CacheStore {
+  readonly records = new Map<string, TaskRecord>();
+  readonly blobs = new Map<string, Uint8Array>();
+  readonly sizes = new Map<string, BlobInfo>();
+  readonly memos = new Map<string, StatMemo>();
+  readonly index = new Map<string, string>();
+  async getRecords(ids: readonly string[]) {
+    return ids.map((id) => {
+      const r = this.records.get(id);
+      return r && { ...r };
+    });
+  }
+  async putResults(batch: ResultBatch) {
+    for (const b of batch.blobs) {
+      this.sizes.set(b.digest, { digest: b.digest, size: b.bytes.byteLength, storedAt: Date.now() });
+      this.blobs.set(b.digest, b.bytes);
+    }
+    await this.putRecords(batch.records);
+  }
+  async putRecords(records: readonly TaskRecord[]) {
+    for (const r of records) this.records.set(r.id, { ...r });
+  }
+  async deleteRecords(ids: readonly string[]) {
+    for (const id of ids) this.records.delete(id);
+    this.index.clear();
+  }
+  async listRecords() {
+    return [...this.records.values()];
+  }
+  async hasBlobs(digests: readonly Digest[]) {
+    return digests.map((d) => this.blobs.has(d));
+  }
+  async getBlobs(digests: readonly Digest[]): Promise<BlobReadResult> {
+    const found = new Map<Digest, Buffer>();
+    const missing: Digest[] = [];
+    for (const d of digests) {
+      const b = this.blobs.get(d);
+      if (b) found.set(d, Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      else missing.push(d);
+    }
+    return { found, missing, corrupt: [] };
+  }
+  async deleteBlobs(digests: readonly Digest[]) {
+    for (const d of digests) this.blobs.delete(d), this.sizes.delete(d);
+    this.index.clear();
+  }
+  async listBlobs() {
+    return [...this.sizes.values()];
+  }
+  async getStatMemos(paths: readonly string[]) {
+    return paths.map((p) => this.memos.get(p));
+  }
+  async putStatMemos(entries: ReadonlyArray<readonly [string, StatMemo]>) {
+    for (const [p, m] of entries) this.memos.set(p, m);
+  }
+  async deleteStatMemos(paths: readonly string[]) {
+    for (const p of paths) this.memos.delete(p);
+  }
+  async listStatMemoPaths() {
+    return [...this.memos.keys()];
+  }
+  async getIndex(name: string) {
+    return this.index.get(name);
+  }
+  async putIndex(name: string, text: string) {
+    this.index.set(name, text);
+  }
+  async info(): Promise<StoreInfo> {
+    return { records: this.records.size, blobs: this.blobs.size, bytes: [...this.sizes.values()].reduce((n, b) => n + b.size, 0) };
+  }
+  async clear() {
+    for (const m of [this.records, this.blobs, this.sizes, this.memos, this.index]) m.clear();
+  }
+  async compact() {}
+  async close() {}
+}
+
+/**
+ * The engine alone: the same graph shape declared in memory (no input files), first over keyv's in-memory
+ * Map store (keyv's serialisation included), then over `PlainMapStore` (no store cost at all), each in a
+ * process of its own so that both builds start with the code as cold as a CLI run's. The figures are graph
+ * build, planning, scheduling and committing, with no file or database I/O.
  */
 async function inMemoryFigures(): Promise<void> {
   const tasks: TaskDeclaration[] = [];
@@ -186,40 +273,59 @@ async function inMemoryFigures(): Promise<void> {
     }
     tasks.push({ id: `grid:${collection}`, kind: 'grid', codeVersion: '1', params: {}, files: [], deps: [`parse:${collection}/*`], run: () => ({ value: 1 }) });
   }
+  const plain = process.argv.includes('--plain-store');
   const maps = new Map<string, Map<string, unknown>>();
-  const store = new KeyvCacheStore({
-    description: 'map',
-    keyv: (ns) => {
-      if (!maps.has(ns)) maps.set(ns, new Map());
-      // Plain JSON (as the default SQLite store uses): keyv's default reviver would dominate the figure.
-      return new Keyv({ store: maps.get(ns)!, namespace: ns, serialize: JSON.stringify, deserialize: JSON.parse });
-    },
-  });
+  const store: CacheStore = plain
+    ? new PlainMapStore()
+    : new KeyvCacheStore({
+        description: 'map',
+        keyv: (ns) => {
+          if (!maps.has(ns)) maps.set(ns, new Map());
+          // Plain JSON (as the default SQLite store uses): keyv's default reviver would dominate the figure.
+          return new Keyv({ store: maps.get(ns)!, namespace: ns, serialize: JSON.stringify, deserialize: JSON.parse });
+        },
+      });
+  const name = plain ? 'in memory, plain Map store (no serialisation)' : 'in memory, keyv Map store';
   const root = mkdtempSync(join(tmpdir(), 'mdpipe-bench-mem-'));
   try {
     const [engine, openMs] = await time(() =>
       openEngine({ definition: { tasks, partitioned: [] }, cacheDir: join(root, 'cache'), outDir: join(root, 'out'), store, jobs: JOBS }),
     );
-    report(`in memory: open engine (graph of ${tasks.length} tasks)`, openMs);
+    report(`${name}: open engine (graph of ${tasks.length} tasks)`, openMs);
     const memCpu = process.cpuUsage();
     const [cold, coldMs] = await time(() => engine.run());
     const memCpuMs = cpuMs(process.cpuUsage(memCpu));
-    report('in memory: cold build (Map store)', coldMs, `cpu ${memCpuMs.toFixed(0)} ms; ${cold.summary.executed} executed`);
-    // Run functions here are trivial and inputs are absent: this is the engine's own cost per task. CPU
-    // time as well as wall time: on a shared machine the wall figure mostly measures the neighbours.
-    perTask.push(['engine\'s own cost per partition task, in memory, wall (cold build / tasks)', (coldMs * 1000) / cold.summary.executed]);
-    perTask.push(['engine\'s own cost per partition task, in memory, cpu (process cpu / tasks)', (memCpuMs * 1000) / cold.summary.executed]);
+    report(`${name}: cold build`, coldMs, `cpu ${memCpuMs.toFixed(0)} ms; ${cold.summary.executed} executed`);
+    // Run functions here are trivial and inputs are absent: this is the engine's own cost per task (with
+    // the store's, unless plain). CPU time as well as wall time: on a shared machine the wall figure mostly
+    // measures the neighbours.
+    perTask.push([`engine's own cost per partition task, ${name}, wall (cold build / tasks)`, (coldMs * 1000) / cold.summary.executed]);
+    perTask.push([`engine's own cost per partition task, ${name}, cpu (process cpu / tasks)`, (memCpuMs * 1000) / cold.summary.executed]);
     const noops: number[] = [];
     for (let r = 0; r < 5; r++) noops.push((await time(() => engine.run()))[1]);
-    report('in memory: no-op build (plan + schedule + lock)', noops.sort((a, b) => a - b)[2], 'median of 5');
+    report(`${name}: no-op build (plan + schedule + lock)`, noops.sort((a, b) => a - b)[2], 'median of 5');
     await engine.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
+/** The plain-store figures, from a process of its own (see `inMemoryFigures`): its rows and per-task lines. */
+function plainStoreFigures(): void {
+  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--in-memory-only', '--plain-store', '--partitions', String(PARTITIONS), '--jobs', String(JOBS)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`the plain-store run failed:\n${child.stderr}`);
+  const out = JSON.parse(child.stdout) as { rows: [string, string][]; perTask: [string, number][] };
+  rows.push(...out.rows);
+  perTask.push(...out.perTask);
+}
+
 async function main(): Promise<void> {
   await inMemoryFigures();
+  if (process.argv.includes('--in-memory-only')) {
+    process.stdout.write(JSON.stringify({ rows, perTask }));
+    return;
+  }
+  plainStoreFigures();
   const root = mkdtempSync(join(tmpdir(), 'mdpipe-bench-'));
   try {
     const raw = join(root, 'raw');
