@@ -29,6 +29,13 @@ import { TOUCH_INTERVAL_MS, type IndexFastPath } from './index-fast-path.js';
 import { readInputs } from './inputs.js';
 import type { BuildResult, InputRead, Job } from './types.js';
 
+/**
+ * A task without dependencies (3,380 of the 3,388 of the full collections) gets this one empty upstream,
+ * without a fetch or an await: it never changes (an unknown id reads as undefined, never as a miss).
+ */
+const NO_UPSTREAM = new LazyUpstream([]);
+const NOT_PATCHING = [undefined];
+
 /** What the executors need of the planner. */
 export interface PlannerHost {
   /** The task is settled: release its dependents. */
@@ -230,9 +237,9 @@ export class RealExecutor implements Executor {
     // run again with all of them (see `../values.ts`).
     let notes: string[] = [];
     let result: TaskResult | undefined;
-    for (const only of previous ? [previous.changed, undefined] : [undefined]) {
+    for (const only of previous ? [previous.changed, undefined] : NOT_PATCHING) {
       notes = [];
-      const upstream = await this.#loadUpstream(i, only);
+      const upstream = g.deps[i].length === 0 ? NO_UPSTREAM : await this.#loadUpstream(i, only);
       const ctx: TaskContext = {
         id,
         params: task.params,
