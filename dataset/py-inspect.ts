@@ -19,9 +19,10 @@ export class PyPlace {
   #key: PyKey = null;
 
   /**
-   * @param keys the path from the top of the file. A place made by `at` keeps only its parent and its
-   *   key, and the path is spelled out only for an error: a metric file's values are visited ~75 at a
-   *   time, 3,380 files per build, and copying the path at every step allocated ~150 MB of a cold build.
+   * @param path the keys from the top of the file to a place made here. A place made by `at` keeps only
+   *   its parent and its key, and its path is spelled out only for an error: a metric file's values are
+   *   visited ~75 at a time, 3,380 files per build, and copying the path at every step allocated ~150 MB
+   *   of a cold build.
    */
   constructor(
     readonly file: string,
