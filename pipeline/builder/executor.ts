@@ -265,16 +265,24 @@ export class RealExecutor implements Executor {
     const digest = sha256(valueBytes);
     const blobs: BlobWrite[] = [{ digest, bytes: valueBytes }];
     const published: Record<string, Digest> = {};
+    const targets: [path: string, bytes: Uint8Array, digest: Digest][] = [];
     for (const [rel, bytes] of outFiles) {
       const target = outputPath(c.o.outDir, rel);
       if (!('path' in target)) throw new InvalidResultError(id, target.problem);
       const fileDigest = sha256(bytes);
       published[rel] = fileDigest;
       blobs.push({ digest: fileDigest, bytes });
-      if (!sameContent(target.path, bytes)) await writeFileAtomic(target.path, bytes);
-      await removeStaleTemporaries(target.path);
-      this.#memoizeOutput(target.path, fileDigest);
+      targets.push([target.path, bytes, fileDigest]);
     }
+    // The files at once: each publish is a few file-system round trips on the thread pool (mkdir, write,
+    // rename, a look for stale temporaries), and an export's five one after another left this thread idle.
+    await Promise.all(
+      targets.map(async ([path, bytes, fileDigest]) => {
+        if (!sameContent(path, bytes)) await writeFileAtomic(path, bytes);
+        await removeStaleTemporaries(path);
+        this.#memoizeOutput(path, fileDigest);
+      }),
+    );
     const now = Date.now();
     const record: TaskRecord = {
       schema: RECORD_SCHEMA,
