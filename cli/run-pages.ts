@@ -9,7 +9,7 @@ import type { Engine, RunResult } from '../pipeline/index.js';
 import { PLOT_NAMES } from '../tasks/plot.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { drawTemplate, pictureTemplate } from './graph-layout.js';
+import { drawTemplate, keepsLayouts, layOutAhead, pictureTemplate } from './graph-layout.js';
 import { fillDot, type NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
 import { removeStaleTemporaries } from '../pipeline/publish.js';
@@ -38,6 +38,18 @@ async function graphSvg(engine: Engine, config: ResolvedConfig, statuses: Readon
   await writeFileAtomic(path.join(config.outDir, GRAPH_FILE), svg);
   await writeFileAtomic(path.join(config.outDir, GRAPH_DOT_FILE), dot); // after the svg: a crash between leaves a dot that does not match
   return svg;
+}
+
+/**
+ * Called before a run without targets: on a project's first build (no layout kept at all), starts laying
+ * out the page's graph on a worker thread (cli/graph-layout.ts, `layOutAhead`). The structure depends on
+ * which nodes get a status, not on which status: every task a plain run takes (all but the plot tasks)
+ * gets one. Not when layouts are kept: making the template costs ~10 ms, which a no-op should not pay.
+ */
+export function prepareRunPages(engine: Engine, config: ResolvedConfig): void {
+  if (keepsLayouts(config.cacheDir)) return;
+  const statuses = new Map<string, NodeStatus>(engine.graph.tasks.filter((t) => !t.onlyWhenTargeted).map((t) => [t.id, 'fresh']));
+  layOutAhead(pictureTemplate(engine, {}, statuses), config.cacheDir);
 }
 
 export async function writeRunPages(engine: Engine, config: ResolvedConfig, result: RunResult): Promise<void> {

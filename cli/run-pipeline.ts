@@ -11,7 +11,8 @@ import { trapInterrupt } from './interrupt.js';
 import { chooseProgressMode, createProgress } from './progress.js';
 import { openProject } from './project.js';
 import { createRunReporter } from './run-reporter.js';
-import { writeRunPages } from './run-pages.js';
+import { layoutStats } from './graph-layout.js';
+import { prepareRunPages, writeRunPages } from './run-pages.js';
 import { renderRunSummary } from './run-summary.js';
 import { createSessionLogger, type Session } from './session.js';
 import type { SharedCacheFlags } from './shared-cache.js';
@@ -69,6 +70,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
       return { code: EXIT.ok };
     }
     let result: RunResult;
+    if (targets.length === 0) prepareRunPages(engine, config);
     try {
       result = await engine.run({ targets, force: flags.force, wait: flags.wait, signal: AbortSignal.any([trap.signal, queueLost.signal]) });
     } catch (error) {
@@ -98,6 +100,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     reporter.stop();
     trap.dispose();
     await engine.close();
+    if (globals.debug) terminal.err(`graph layouts: ${JSON.stringify(layoutStats)}\n`);
     if (remote && globals.debug) terminal.err(`queue ${remote.url.display}: ${JSON.stringify(remote.stats)}\n`);
     await remote?.close();
   }

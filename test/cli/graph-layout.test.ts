@@ -13,7 +13,7 @@ import { buildTaskGraph } from '../../pipeline/task-graph.js';
 import type { TaskDeclaration } from '../../pipeline/task.js';
 import { drawTemplate } from '../../cli/graph-layout.js';
 import { dotToSvg, fillDot, fillSvg, statusTemplate, STATUS_COLOURS, type DotTemplate, type NodeStatus } from '../../cli/graph-picture.js';
-import { browser, chromium, tempDir } from './support.js';
+import { browser, chromium, expectExit, mdpipe, smallProject, tempDir } from './support.js';
 import { drawnGraph, parseXml, type Drawn } from './svg-nodes.js';
 
 const task = (id: string, deps: string[] = []): TaskDeclaration => ({ id, kind: id.split(':')[0], codeVersion: '1', params: {}, files: [], deps, run: () => ({ value: null }) });
@@ -230,4 +230,25 @@ describe('layouts kept in the cache folder', () => {
   test('without a cache folder nothing is kept, and the picture is the same', async () => {
     expect(drawnGraph(await drawTemplate(counts, undefined))).toEqual(drawnGraph(await dotToSvg(fillDot(counts))));
   }, 60_000);
+});
+
+describe('a first run lays its page out on a worker thread', () => {
+  test('while it builds; the page is the one drawn without it, and the next runs fill the kept layout', async () => {
+    const dir = await smallProject('picture-ahead');
+    const first = await mdpipe(['run', '--debug', '--no-progress'], { cwd: dir });
+    expectExit(first, 0);
+    expect(first.stderr).toContain('graph layouts: {"kept":0,"aheadOnThread":1,"laidOutHere":0}');
+    const svg = fs.readFileSync(path.join(dir, 'out', 'graph.svg'), 'utf8');
+    // Drawn again with the layout laid out here (no kept layout, no thread: the targets differ).
+    fs.rmSync(path.join(dir, '.mdpipe'), { recursive: true, force: true });
+    fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+    const here = await mdpipe(['run', '--debug', '--no-progress', 'export:basic', 'export:noisy'], { cwd: dir });
+    expectExit(here, 0);
+    expect(here.stderr).toContain('graph layouts: {"kept":0,"aheadOnThread":0,"laidOutHere":1}');
+    expect(fs.readFileSync(path.join(dir, 'out', 'graph.svg'), 'utf8')).toBe(svg);
+    fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+    const kept = await mdpipe(['run', '--debug', '--no-progress'], { cwd: dir });
+    expect(kept.stderr).toContain('graph layouts: {"kept":1,"aheadOnThread":0,"laidOutHere":0}');
+    expect(fs.readFileSync(path.join(dir, 'out', 'graph.svg'), 'utf8')).toBe(svg);
+  }, 120_000);
 });
