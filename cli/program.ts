@@ -119,8 +119,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
       state.code = await runCommand(session(command), targets, options);
     });
 
-  program
-    .command('watch')
+  addSharedCacheOptions(program.command('watch'), 'run')
     .summary('build, then rebuild what changed as raw files land (until Ctrl-C)')
     .description(
       'Builds like `run`, then watches every collection\'s raw folder and rebuilds what changed once a ' +

@@ -28,6 +28,7 @@ import { count, duration, plural } from '../format.js';
 import { trapInterrupt } from '../interrupt.js';
 import { chooseProgressMode, createProgress } from '../progress.js';
 import { openProject } from '../project.js';
+import { chooseSharedCache, type SharedCacheFlags } from '../shared-cache.js';
 import { createRunReporter } from '../run-reporter.js';
 import { renderRunSummary } from '../run-summary.js';
 import { createSessionLogger, type Session } from '../session.js';
@@ -38,7 +39,7 @@ import { watchFolder, watchTrees, type FsWatch } from './fs-watcher.js';
 import { PendingChanges, type PendingEntry } from './pending.js';
 import { rebuildLine, watchSummary, withoutWaiting, type ChangeSet } from './report.js';
 
-export interface WatchFlags {
+export interface WatchFlags extends SharedCacheFlags {
   quietMs: number;
   json?: boolean;
   jobs?: number;
@@ -72,6 +73,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
 
   let lock: ProjectLock | undefined;
   let store: ReturnType<typeof openDefaultStore> | undefined;
+  let sharedTier: Awaited<ReturnType<typeof import('../../cache/shared/open.js').openSharedTier>> | undefined;
   let fsWatch: FsWatch | undefined;
   let engine: Engine | undefined;
   let current: WatchDefinition | undefined;
@@ -94,7 +96,14 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
       }
       throw error;
     }
-    store = openDefaultStore(config.cacheDir);
+    // The shared cache, as `run` uses it (cli/shared-cache.ts): every build of the session reads through it
+    // and writes to it, so a team's watchers and runs share what any of them built.
+    const shared = chooseSharedCache(config, flags, 'run');
+    if (shared) {
+      const { openSharedTier } = await import('../../cache/shared/open.js');
+      sharedTier = await openSharedTier({ ...shared, onWarning: (message) => logger.warn(message) });
+    }
+    store = openDefaultStore(config.cacheDir, sharedTier?.storeTier);
     // Watch before the first build, so that nothing written during it is missed.
     fsWatch = await watchTrees(
       roots.map((r) => r.root),
@@ -276,6 +285,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
     await Promise.all([...folderWatches.values()].map((w) => w.close()));
     await engine?.close();
     await store?.close();
+    await sharedTier?.redis.close();
     await lock?.release();
   }
 }

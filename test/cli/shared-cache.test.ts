@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../../pipeline/events.js';
 import { describeWithRedis, freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, type Ran } from './support.js';
+import { basicFolder, expectExit, mdpipe, parseJson, SMALL_PROJECT_TASKS, smallProject, spawnMdpipe, type Ran } from './support.js';
+import { lines, stop, until } from './watch-support.js';
 
 describeWithRedis('run --shared-cache (real redis-server)', () => {
   let server: RedisServer;
@@ -98,6 +99,37 @@ describeWithRedis('run --shared-cache (real redis-server)', () => {
     expect(parseJson<RunSummary>(ran)).toMatchObject({ ok: true, executed: 0, cached: SMALL_PROJECT_TASKS });
     expect(files(b)).toEqual(files(a));
   });
+
+  test('watch reads and writes the shared cache: its first build executes nothing, and what it rebuilds another project gets', async () => {
+    // c: a third machine, an empty local cache, the shared cache named in its config.
+    const c = fs.mkdtempSync(path.join(path.dirname(a), 'mdpipe-shared-c-'));
+    fs.copyFileSync(path.join(b, 'mdpipe.config.json'), path.join(c, 'mdpipe.config.json'));
+    const file = path.join(basicFolder(a, 64, 8, '05'), 'loss_acc.pkl');
+    const original = fs.readFileSync(file);
+    const w = spawnMdpipe(['watch', '--json', '--quiet-ms', '300'], { cwd: c });
+    try {
+      await until(w, 'the first build', () => lines(w).length >= 1);
+      expect(lines(w)[0]).toMatchObject({ ok: true, executed: 0 });
+      // A result lands (another folder's valid file): the watcher rebuilds that folder and its collection.
+      fs.writeFileSync(file, fs.readFileSync(path.join(basicFolder(a, 16, 2, '05'), 'loss_acc.pkl')));
+      await until(w, 'the rebuild', () => lines(w).slice(1).some((l) => l.ok && l.executed > 0));
+    } finally {
+      expect([0, 130]).toContain(await stop(w));
+    }
+    expect(w.output.stderr).not.toContain(server.password);
+    try {
+      // Project b, its local cache emptied, builds the new data from what the watcher wrote to Redis.
+      fs.rmSync(path.join(b, '.mdpipe'), { recursive: true, force: true });
+      const after = await run(['run', '--json'], b);
+      expectExit(after, 0);
+      expect(parseJson<RunSummary>(after)).toMatchObject({ ok: true, executed: 0, cached: SMALL_PROJECT_TASKS });
+      expect(files(b)).toEqual(files(c));
+    } finally {
+      fs.writeFileSync(file, original);
+      expectExit(await run(['run', '--json', '--shared-cache', server.url()], a), 0);
+      fs.rmSync(c, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test('the password appears in no output of any of the runs above', () => {
     expect(everything.length).toBeGreaterThanOrEqual(9);
