@@ -27,8 +27,16 @@ const cliLevels = (errorsInSummary: boolean): EventLevels => ({
   runEnd: 'debug', // the summary is printed on stdout
 });
 
+/**
+ * Failed tasks whose errors are logged one by one when the summary does not print them (`--json`); past
+ * this, one line says so. A lost queue or a bad config fails thousands at once, and each error is in
+ * the JSON summary on stdout anyway.
+ */
+export const FAILURES_LOGGED = 20;
+
 export function createRunReporter(logger: SessionLogger, progress: Progress, options: { errorsInSummary: boolean } = { errorsInSummary: true }): RunReporter {
   const levels = cliLevels(options.errorsInSummary);
+  const quieter = { ...levels, failed: 'debug' } as const;
   let done = 0;
   const tally = { executed: 0, cached: 0, failed: 0, skipped: 0 };
   const detail = (): string =>
@@ -41,7 +49,11 @@ export function createRunReporter(logger: SessionLogger, progress: Progress, opt
         if (event.status !== 'skipped') done++;
         progress.update(done, detail);
       }
-      logEvent(logger, event, levels);
+      const failedPastCap = event.type === 'task-end' && event.status === 'failed' && levels.failed !== 'debug' && tally.failed > FAILURES_LOGGED;
+      if (failedPastCap && tally.failed === FAILURES_LOGGED + 1) {
+        logger.error(`more than ${FAILURES_LOGGED} tasks failed: the rest are not logged one by one (each task's error is in the JSON summary on stdout)`);
+      }
+      logEvent(logger, event, failedPastCap ? quieter : levels);
       if (event.type === 'planned') progress.start(event.total);
     },
     stop() {
