@@ -13,6 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { openDefaultStore } from '../../cache/default-store.js';
+import type { SharedTier } from '../../cache/shared/open.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import {
   acquireProjectLock,
@@ -73,7 +74,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
 
   let lock: ProjectLock | undefined;
   let store: ReturnType<typeof openDefaultStore> | undefined;
-  let sharedTier: Awaited<ReturnType<typeof import('../../cache/shared/open.js').openSharedTier>> | undefined;
+  let sharedTier: SharedTier | undefined;
   let fsWatch: FsWatch | undefined;
   let engine: Engine | undefined;
   let current: WatchDefinition | undefined;
