@@ -13,7 +13,7 @@ import { openEngine } from '../pipeline/index.js';
 import { defineDataset } from '../tasks/index.js';
 import { summarizeChanges } from './change-text.js';
 import type { Session } from './session.js';
-import { chooseSharedCache, type SharedCacheFlags, type SharedCacheMode } from './shared-cache.js';
+import { openChosenTier, type SharedCacheFlags, type SharedCacheMode } from './shared-cache.js';
 import { toolVersion } from './version.js';
 
 /**
@@ -53,10 +53,7 @@ const EMPTY_DEFINITION: PipelineDefinition = { partitioned: [], tasks: [] };
 export async function openProject(session: Session, config: ResolvedConfig, options: OpenOptions = {}): Promise<Engine> {
   // Verbs without a reporter still show the engine's warnings (a lock lost while held, say).
   const onEvent: EngineListener = options.onEvent ?? ((event) => event.type === 'warning' && session.terminal.err(`warning: ${event.message}\n`));
-  const shared = options.shared && chooseSharedCache(config, options.shared.flags ?? {}, options.shared.mode);
-  const opened = shared
-    ? await (await import('../cache/shared/open.js')).openSharedTier({ ...shared, onWarning: (message) => onEvent({ type: 'warning', message }) })
-    : undefined;
+  const opened = options.shared && (await openChosenTier(config, options.shared.flags ?? {}, options.shared.mode, (message) => onEvent({ type: 'warning', message })));
   // One composition for the first store and for the one that replaces a damaged cache.sqlite, so the
   // replacement keeps the shared tier. The engine opens, owns and closes both; the tier is closed here.
   const tier = opened?.storeTier;
@@ -81,8 +78,7 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     engine.close = async () => {
       await closeEngine();
       await opened.redis.close();
-      if (session.globals.debug) session.terminal.err(`shared cache ${opened.redis.url.display}: ${JSON.stringify(opened.redis.stats)}
-`);
+      if (session.globals.debug) session.terminal.err(`shared cache ${opened.redis.url.display}: ${JSON.stringify(opened.redis.stats)}\n`);
     };
   }
   return engine;

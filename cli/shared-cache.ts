@@ -5,6 +5,7 @@
  * `cache info` never touch it (they are about this machine's cache; `cache info` names it).
  */
 import type { Command } from 'commander';
+import type { SharedTier } from '../cache/shared/open.js';
 import type { ResolvedConfig } from '../config/load.js';
 
 export const SHARED_CACHE_ENV = 'MDPIPE_SHARED_CACHE';
@@ -44,6 +45,18 @@ export function chooseSharedCache(config: ResolvedConfig, flags: SharedCacheFlag
     required: flags.sharedCacheRequired ?? false,
     promote: mode === 'run',
   };
+}
+
+/**
+ * Opens the shared tier chosen for a verb (`chooseSharedCache`), or undefined when none is configured: the
+ * one composition `openProject` and `watch` use. Loads the Redis client only then.
+ * @throws as `openSharedTier` (a malformed URL; an unreachable server with --shared-cache-required)
+ */
+export async function openChosenTier(config: ResolvedConfig, flags: SharedCacheFlags, mode: SharedCacheMode, onWarning: (message: string) => void): Promise<SharedTier | undefined> {
+  const shared = chooseSharedCache(config, flags, mode);
+  if (!shared) return undefined;
+  const { openSharedTier } = await import('../cache/shared/open.js');
+  return openSharedTier({ ...shared, onWarning });
 }
 
 /** The `--shared-cache` options (all three on `run`; the URL alone on the read-only verbs). */

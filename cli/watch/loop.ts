@@ -29,7 +29,7 @@ import { count, duration, plural } from '../format.js';
 import { trapInterrupt } from '../interrupt.js';
 import { chooseProgressMode, createProgress } from '../progress.js';
 import { openProject } from '../project.js';
-import { chooseSharedCache, type SharedCacheFlags } from '../shared-cache.js';
+import { openChosenTier, type SharedCacheFlags } from '../shared-cache.js';
 import { createRunReporter } from '../run-reporter.js';
 import { renderRunSummary } from '../run-summary.js';
 import { createSessionLogger, type Session } from '../session.js';
@@ -99,11 +99,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
     }
     // The shared cache, as `run` uses it (cli/shared-cache.ts): every build of the session reads through it
     // and writes to it, so a team's watchers and runs share what any of them built.
-    const shared = chooseSharedCache(config, flags, 'run');
-    if (shared) {
-      const { openSharedTier } = await import('../../cache/shared/open.js');
-      sharedTier = await openSharedTier({ ...shared, onWarning: (message) => logger.warn(message) });
-    }
+    sharedTier = await openChosenTier(config, flags, 'run', (message) => logger.warn(message));
     store = openDefaultStore(config.cacheDir, sharedTier?.storeTier);
     // Watch before the first build, so that nothing written during it is missed.
     fsWatch = await watchTrees(
