@@ -47,8 +47,6 @@ export class KeyvCacheStore implements CacheStore {
   readonly #statMemo: Keyv;
   readonly #index: Keyv;
   readonly #options: KeyvCacheStoreOptions;
-  /** The last error a keyv instance emitted: keyv reports failed writes as `false` plus an `error` event. */
-  #lastError: unknown;
 
   constructor(options: KeyvCacheStoreOptions) {
     this.#options = options;
@@ -61,10 +59,29 @@ export class KeyvCacheStore implements CacheStore {
 
   #open(namespace: StoreNamespace): Keyv {
     const keyv = this.#options.keyv(namespace);
-    keyv.on('error', (error: unknown) => {
-      this.#lastError = error;
-    });
+    // keyv reports a failed write as `false` plus an `error` event, which each write catches for itself
+    // (`#writing`). This listener only keeps an error emitted outside a write (a lost connection, say)
+    // from being thrown by the emitter as unhandled.
+    keyv.on('error', () => {});
     return keyv;
+  }
+
+  /**
+   * Runs one write through keyv and returns the first `error` event the instance emitted meanwhile. Each
+   * write listens for itself, so one operation neither clears nor takes another's error; two writes at
+   * once on one namespace may both see an error, so it fails both rather than neither.
+   */
+  async #writing<T>(keyv: Keyv, write: () => Promise<T>): Promise<{ result: T; emitted: unknown }> {
+    let emitted: unknown;
+    const listen = (error: unknown): void => {
+      emitted ??= error;
+    };
+    keyv.on('error', listen);
+    try {
+      return { result: await write(), emitted };
+    } finally {
+      keyv.off('error', listen);
+    }
   }
 
   get description(): string {
@@ -83,27 +100,27 @@ export class KeyvCacheStore implements CacheStore {
 
   async #setMany(keyv: Keyv, what: string, entries: { key: string; value: unknown }[]): Promise<void> {
     if (entries.length === 0) return;
-    this.#lastError = undefined;
-    let results: unknown;
+    let written: { result: unknown; emitted: unknown };
     try {
-      results = await keyv.setMany(entries);
+      written = await this.#writing(keyv, () => keyv.setMany(entries));
     } catch (error) {
       throw new StoreWriteError(what, this.description, error);
     }
-    if (this.#lastError !== undefined || (Array.isArray(results) && results.some((ok) => ok === false))) {
-      throw new StoreWriteError(what, this.description, this.#lastError);
+    const { result, emitted } = written;
+    if (emitted !== undefined || (Array.isArray(result) && result.some((ok) => ok === false))) {
+      throw new StoreWriteError(what, this.description, emitted);
     }
   }
 
   async #deleteMany(keyv: Keyv, what: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    this.#lastError = undefined;
+    let emitted: unknown;
     try {
-      await keyv.deleteMany([...keys]);
+      ({ emitted } = await this.#writing(keyv, () => keyv.deleteMany([...keys])));
     } catch (error) {
       throw new StoreWriteError(`deletion of ${what}`, this.description, error);
     }
-    if (this.#lastError !== undefined) throw new StoreWriteError(`deletion of ${what}`, this.description, this.#lastError);
+    if (emitted !== undefined) throw new StoreWriteError(`deletion of ${what}`, this.description, emitted);
   }
 
   async #entries(keyv: Keyv, operation: string): Promise<[string, unknown][]> {
@@ -283,13 +300,13 @@ export class KeyvCacheStore implements CacheStore {
   }
 
   async #dropIndex(): Promise<void> {
-    this.#lastError = undefined;
+    let emitted: unknown;
     try {
-      await this.#index.clear();
+      ({ emitted } = await this.#writing(this.#index, () => this.#index.clear()));
     } catch (error) {
       throw new StoreWriteError('deletion of the partition index', this.description, error);
     }
-    if (this.#lastError !== undefined) throw new StoreWriteError('deletion of the partition index', this.description, this.#lastError);
+    if (emitted !== undefined) throw new StoreWriteError('deletion of the partition index', this.description, emitted);
   }
 
   async info(): Promise<StoreInfo> {

@@ -8,6 +8,7 @@ import { Keyv } from 'keyv';
 import { openDefaultStore } from '../../cache/default-store.js';
 import { sha256 } from '../../cache/digest.js';
 import { FileKeyvAdapter } from '../../cache/file-keyv-adapter.js';
+import { StoreWriteError } from '../../cache/errors.js';
 import { DEFLATE_FROM_BYTES, KeyvCacheStore } from '../../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
 import type { CacheStore } from '../../cache/store.js';
@@ -136,4 +137,41 @@ it('a keyv that cannot iterate makes listing fail with a message naming the stor
   const adapter = { opts: {}, get: async () => undefined, set: async () => true, delete: async () => true, clear: async () => {}, on: () => adapter };
   const store = new KeyvCacheStore({ description: 'custom-kv', keyv: (namespace) => new Keyv({ store: adapter, namespace }) });
   await expect(store.listRecords()).rejects.toThrow(/listing task records needs a cache store that can list its keys, and custom-kv cannot/);
+});
+
+it("a keyv error event fails the write it happened in, not another write running at the same time", async () => {
+  // keyv reports a failed write as an `error` event. The records' write emits one and then waits; a write
+  // of another namespace starts and ends meanwhile. Each must get its own outcome: when the store kept
+  // one error slot for all, the second write took the error and cleared it, and the failed one succeeded.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let failed!: () => void;
+  const emitted = new Promise<void>((resolve) => (failed = resolve));
+  const keyvs = new Map<string, Keyv>();
+  class FailingMap extends Map<string, unknown> {
+    override set(key: string, value: unknown): this {
+      super.set(key, value);
+      keyvs.get('records')!.emit('error', new Error('disk full'));
+      failed();
+      return held.then(() => this) as unknown as this;
+    }
+  }
+  const store = new KeyvCacheStore({
+    description: 'flaky (test)',
+    keyv: (namespace) => {
+      const keyv = new Keyv({ store: namespace === 'records' ? new FailingMap() : new Map(), namespace });
+      keyvs.set(namespace, keyv);
+      return keyv;
+    },
+  });
+  const failing = store.putRecords([record('a', sha256('a'))]);
+  failing.catch(() => {});
+  await emitted; // the records' write has emitted its error and waits
+  await expect(store.deleteBlobs([sha256('another blob')])).resolves.toBeUndefined();
+  release();
+  await expect(failing).rejects.toThrow(StoreWriteError);
+  await expect(failing).rejects.toThrow(/could not write task records to the cache store \(flaky \(test\)\): disk full/);
+  // An error emitted outside any write (a lost connection, say) fails nothing later and is not thrown.
+  keyvs.get('blobs')!.emit('error', new Error('connection reset'));
+  await expect(store.deleteBlobs([sha256('yet another')])).resolves.toBeUndefined();
 });
