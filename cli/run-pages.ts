@@ -5,14 +5,13 @@
  * failed; skipped: stale), not from a second pass over the cache.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import type { Engine, RunResult } from '../pipeline/index.js';
+import { removeStaleTemporaries, type Engine, type RunResult } from '../pipeline/index.js';
 import { PLOT_NAMES } from '../tasks/plot.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { drawTemplate, keepsLayouts, layOutAhead, pictureTemplate } from './graph-layout.js';
 import { fillDot, type NodeStatus } from './graph-picture.js';
 import { GRAPH_DOT_FILE, GRAPH_FILE, INDEX_FILE, indexHtml } from './index-page.js';
-import { removeStaleTemporaries } from '../pipeline/publish.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { LAST_RUN_FILE, lastRunOf } from './last-run.js';
 

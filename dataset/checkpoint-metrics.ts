@@ -1,19 +1,21 @@
 /**
- * The metrics of one checkpoint folder (SPEC "Metric files of one configuration"), from the bytes of its
- * six metric files. Pure: the caller reads the files; this parses them and applies SPEC's formulas.
+ * The metrics of one checkpoint folder (SEMANTICS.md "Metrics of one checkpoint folder"), from the bytes of
+ * its six metric files. Pure: the caller reads the files; this parses them and applies SEMANTICS.md's
+ * formulas.
  *
- * Precision rule (SPEC "numpy's mean"): a mean is taken in float32 only when every value is a numpy
- * float32 scalar (what `np.mean` of such a list does); Python floats, Python ints and numpy float64 give
- * float64. In the real files that makes CKA a float32 mean and everything else a float64 mean.
+ * Precision rule (SEMANTICS.md "The mean, exactly"): a mean is taken in float32 only when every value is a
+ * numpy float32 scalar (what `np.mean` of such a list does); Python floats, Python ints and numpy float64
+ * give float64. In the real files that makes CKA a float32 mean and everything else a float64 mean.
  *
- * Seeds: every file is averaged over its own seeds. SPEC does not make a mismatch between files an error
- * (each metric is a mean over the runs its file has), so a mismatch is a note, not a failure. Within a file
- * the seeds must be 0..n-1 (SPEC: "keyed 0..n-1"): a gap is a lost run, an error naming the missing seed.
+ * Seeds: every file is averaged over its own seeds. SEMANTICS.md does not make a mismatch between files an
+ * error (each metric is a mean over the runs its file has), so a mismatch is a note, not a failure. Within a
+ * file the seeds must be 0..n-1 (SEMANTICS.md: "keyed 0..n-1"): a gap is a lost run, an error naming the
+ * missing seed.
  *
  * Values: an infinite measurement is an error naming its place, and so is a NaN in some seeds but not all
  * (numpy's mean would quietly turn the other runs into a NaN cell: a lost configuration). A metric NaN in
  * every seed was not measured: it is NaN, like an absent file (the synthetic generator writes a NaN grid
- * cell that way). SPEC's own rule comes first: NaN CKA entries are skipped.
+ * cell that way). SEMANTICS.md's own rule comes first: NaN CKA entries are skipped.
  */
 import { sep } from 'node:path';
 import { NpArray, type PyDict, type PyValue, type ReadLimits, readNpz, readPickle } from '../formats/index.js';
@@ -42,7 +44,7 @@ export interface CheckpointMetrics {
  */
 const METRIC_FILE_LIMITS: Partial<ReadLimits> = { maxBytes: 64 * 1024 * 1024 };
 
-/** Number of points on the Bezier curve in `curve_test.npz` (SPEC: 5). */
+/** Number of points on the Bezier curve in `curve_test.npz` (SEMANTICS.md: 5). */
 const CURVE_POINTS = 5;
 
 /** The note for an absent metric file: `loss_acc_test.pkl absent: test_acc, test_loss are NaN`. */
@@ -51,12 +53,12 @@ export function absenceNote(name: MetricFile): string {
 }
 
 /**
- * Computes SPEC's metrics of one checkpoint folder.
+ * Computes SEMANTICS.md's metrics of one checkpoint folder.
  * @param files the six files by name (`METRIC_FILES`); `null` (or no entry) = the file is absent, which
  *   gives NaN metrics and a note, not an error
  * @param folder the folder's path, used in messages (errors name `folder/file`)
  * @throws FormatError (from the readers) when a file is not a valid pickle / npz;
- *   MetricsStructureError when it is, but is not shaped as SPEC says
+ *   MetricsStructureError when it is, but is not shaped as SEMANTICS.md says
  */
 export function extractCheckpointMetrics(files: ReadonlyMap<string, Uint8Array | null>, folder: string): CheckpointMetrics {
   const m: Metrics = {
@@ -173,7 +175,10 @@ function seedDict(v: PyValue, place: PyPlace): PyDict {
   return d;
 }
 
-/** Keys must be the seeds 0..n-1 (SPEC): a gap is a run that was lost, not a smaller mean to take quietly. */
+/**
+ * Keys must be the seeds 0..n-1 (docs/SEMANTICS.md): a gap is a run that was lost, not a smaller mean to take
+ * quietly.
+ */
 function checkSeeds(d: PyDict, place: PyPlace): void {
   let max = -1;
   for (const k of d.keys()) {
@@ -236,7 +241,7 @@ function readTrErr(bytes: Uint8Array, file: string): { values: ArrayLike<number>
 }
 
 /**
- * SPEC: mid = (tr_err[0] + tr_err[4]) / 2; u = first index of the largest |tr_err - mid|;
+ * SEMANTICS.md: mid = (tr_err[0] + tr_err[4]) / 2; u = first index of the largest |tr_err - mid|;
  * mode_connectivity = mid - tr_err[u]; peak = -max(tr_err[1..3]). numpy semantics for NaN: any NaN
  * makes both NaN (np.argmax picks the first NaN, np.max propagates it). A float32 array is computed in
  * float32, as numpy would.
@@ -287,7 +292,7 @@ function cka(value: PyValue, file: string): { cka: number; seeds: number; pairs:
     if (list.length === 0) throw at.fail('an empty list', 'a non-empty list of floats');
     total++;
     const x = expectFloat(list.get(list.length - 1), at.at(list.length - 1));
-    // SPEC: NaN entries are skipped (removed before the mean; not np.nanmean, whose zeros shift the
+    // SEMANTICS.md: NaN entries are skipped (removed before the mean; not np.nanmean, whose zeros shift the
     // pairwise sum: the sample's expected CSV agrees with removal, and differs from nanmean once).
     if (!Number.isNaN(x.value)) bag.addFloat(x, at.at(list.length - 1));
   });

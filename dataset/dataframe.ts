@@ -1,6 +1,7 @@
 /**
- * The dataframe (SPEC "Outputs"): one row per configuration, ordered by width, then bs, then data (each in
- * axis order), and its CSV text in the published column order, numbers spelled as Python/pandas does.
+ * The dataframe (SEMANTICS.md "Outputs"): one row per configuration, ordered by width, then bs, then data
+ * (each in axis order), and its CSV text in the published column order, numbers spelled as Python/pandas
+ * does.
  */
 import { stringify } from 'csv-stringify/sync';
 import { cellIndex, gridSize, type Grid } from './grid.js';
@@ -21,7 +22,7 @@ export const NUMBER_COLUMNS = [
 ] as const;
 export type NumberColumn = (typeof NUMBER_COLUMNS)[number];
 
-/** SPEC's 27 columns: the numbers, then one per label rule. */
+/** SEMANTICS.md's 27 columns: the numbers, then one per label rule. */
 export const DATAFRAME_COLUMNS: readonly string[] = [...NUMBER_COLUMNS, ...LABEL_RULES.map((r) => r.name)];
 
 export interface DataframeRow {
@@ -41,7 +42,7 @@ export function paraAmount(width: number): number {
 }
 
 /**
- * The dataframe's rows, in SPEC's order (width, then bs, then data).
+ * The dataframe's rows, in SEMANTICS.md's order (width, then bs, then data).
  * @param rfi the rfi stage's output (computed from the grid if not given)
  * @param labels the label stage's output (computed from `rfi` if not given)
  */

@@ -1,6 +1,6 @@
 /**
- * The dictionary (SPEC "Outputs"): one entry per configuration, keyed `w_{width}_t_{bs}_d_{data}`, with
- * the structure and key order of the published `dict_13_13_10_normal_public.npy`, and its JSON text.
+ * The dictionary (SEMANTICS.md "Outputs"): one entry per configuration, keyed `w_{width}_t_{bs}_d_{data}`,
+ * with the structure and key order of the published `dict_13_13_10_normal_public.npy`, and its JSON text.
  *
  * The JSON is written by hand rather than with JSON.stringify for two reasons: JSON has no NaN, and
  * JSON.stringify would write NaN as `null` but also -0.0 as `0` and 53.0 as `53`; here every float is

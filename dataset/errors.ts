@@ -1,10 +1,10 @@
 /**
  * Errors of the dataset code: a file whose content parses but is not shaped like the metric files (or
- * the published grid) SPEC describes, and inputs the dataset functions cannot make sense of. Each names
- * the file, says what was expected and what was found, and what to do.
+ * the published grid) SEMANTICS.md describes, and inputs the dataset functions cannot make sense of. Each
+ * names the file, says what was expected and what was found, and what to do.
  */
 
-/** A metric file (or published grid) parsed, but its content is not the structure SPEC describes. */
+/** A metric file (or published grid) parsed, but its content is not the structure SEMANTICS.md describes. */
 export class MetricsStructureError extends Error {
   override readonly name = 'MetricsStructureError';
   /** Same code as `FormatError`'s reason for the same kind of problem, so callers can treat both alike. */
@@ -12,7 +12,7 @@ export class MetricsStructureError extends Error {
   constructor(
     /** Full path of the file. */
     readonly file: string,
-    /** What SPEC says should be there, Python-style (`{seed: {'accuracy': float, ...}}`). */
+    /** What SEMANTICS.md says should be there, Python-style (`{seed: {'accuracy': float, ...}}`). */
     readonly expected: string,
     /** What is there (`a list`, `a str 'abc'`). */
     readonly found: string,

@@ -1,6 +1,6 @@
 /**
- * The grid (SPEC "Grid"): for each metric a 3-D array [bs][width][data] in the axes' order (C order, so
- * cell (i, j, k) is at (i * |width| + j) * |data| + k), NaN where a configuration is missing. Built from
+ * The grid (SEMANTICS.md "Grid"): for each metric a 3-D array [bs][width][data] in the axes' order (C order,
+ * so cell (i, j, k) is at (i * |width| + j) * |data| + k), NaN where a configuration is missing. Built from
  * per-checkpoint metrics (`buildGrid`) or read from a published grid `.npy` (`published-grid.ts`).
  */
 import { METRIC_NAMES, type MetricName, type Metrics } from './metrics.js';

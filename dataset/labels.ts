@@ -1,6 +1,6 @@
 /**
- * The dataframe's labels (SPEC "Labels"), declared as data: each compares a left operand with the max of
- * its right operands and names the outcome. A new label is one more entry in LABEL_RULES.
+ * The dataframe's labels (SEMANTICS.md "Labels"), declared as data: each compares a left operand with the max
+ * of its right operands and names the outcome. A new label is one more entry in LABEL_RULES.
  */
 
 import type { Axes } from './grid.js';
@@ -29,7 +29,7 @@ export interface LabelRule {
   equal: string;
 }
 
-/** SPEC's three labels, in dataframe column order. */
+/** SEMANTICS.md's three labels, in dataframe column order. */
 export const LABEL_RULES: readonly LabelRule[] = [
   { name: 'bs_failure', left: 'rfi_inc_temp', right: ['rfi_dec_temp'], greater: 'small', less: 'large', equal: 'optimal' },
   { name: 'width_vs_batch', left: 'rfi_width', right: ['rfi_inc_temp', 'rfi_dec_temp'], greater: 'width', less: 'batch', equal: 'optimal' },
@@ -116,9 +116,9 @@ function labelInputs(rfi: RfiGrids): Partial<Record<Operation, Float64Array>> {
 
 /**
  * Per rule, how many non-empty labels were computed with missing neighbours: a configuration among those
- * its compared improvements range over (SPEC's table) has no test accuracy. RFI skips such cells, so a
- * configuration beside missing checkpoints can get `bs_failure = optimal` where the same values with
- * complete neighbours give `large`: the report counts them rather than changing SPEC's values.
+ * its compared improvements range over (SEMANTICS.md's table) has no test accuracy. RFI skips such cells, so
+ * a configuration beside missing checkpoints can get `bs_failure = optimal` where the same values with
+ * complete neighbours give `large`: the report counts them rather than changing SEMANTICS.md's values.
  */
 export function labelsWithMissingNeighbours(testAcc: Float64Array, axes: Axes, labels: LabelGrids, rules: readonly LabelRule[] = LABEL_RULES): Record<string, number> {
   const reach = new Map<Operation, Uint8Array>();

@@ -1,6 +1,6 @@
 /**
- * The names the dataset code shares: the metric files of a checkpoint folder and the metrics (SPEC
- * "Metric files of one configuration"). Kept apart from the extractor so code that only needs the names
+ * The names the dataset code shares: the metric files of a checkpoint folder and the metrics (SEMANTICS.md
+ * "Metrics of one checkpoint folder"). Kept apart from the extractor so code that only needs the names
  * (the grid, the exports) does not load the file readers.
  */
 

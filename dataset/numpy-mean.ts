@@ -1,5 +1,5 @@
 /**
- * numpy's `mean`, bit for bit (SPEC "numpy's mean, exactly").
+ * numpy's `mean`, bit for bit (SEMANTICS.md "The mean, exactly").
  *
  * Hand-written because no JS library reproduces numpy's summation order: numpy adds with a pairwise
  * scheme (8 partial sums, blocks of 128, halves split at a multiple of 8), so a plain left-to-right sum

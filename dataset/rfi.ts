@@ -1,6 +1,6 @@
 /**
- * Room for improvement (SPEC "Room for improvement"): for configuration (i, j, k) and an operation that
- * moves one knob in one direction, the test accuracies reachable that way (the configuration itself
+ * Room for improvement (SEMANTICS.md "Room for improvement"): for configuration (i, j, k) and an operation
+ * that moves one knob in one direction, the test accuracies reachable that way (the configuration itself
  * included), their max (NaN ignored) and max - T[i][j][k] (NaN when T[i][j][k] is NaN).
  *
  * `all` lists cells in ascending axis index whatever the direction (inc-temp: T[0..i], dec-temp:
@@ -8,7 +8,7 @@
  */
 import { cellIndex, type Axes } from './grid.js';
 
-/** The six operations, in SPEC's order (also the tie order of the dictionary's label). */
+/** The six operations, in SEMANTICS.md's order (also the tie order of the dictionary's label). */
 export const OPERATIONS = ['inc-temp', 'dec-temp', 'inc-width', 'dec-width', 'inc-data', 'dec-data'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -163,8 +163,8 @@ export function rfiOutput(testAcc: Float64Array, axes: Axes): RfiOutput {
 /**
  * {@link rfiOutput} from the previous output, recomputing only the lines through cells whose test accuracy
  * changed (bit for bit): the improvement of a cell under an operation depends on the cells of one line
- * through it (SPEC's table), so a changed cell moves at most |bs| + |width| + |data| - 2 cells' values
- * (34 of 1,690). Returns null when the grid's dimensions changed (compute in full then).
+ * through it (SEMANTICS.md's table), so a changed cell moves at most |bs| + |width| + |data| - 2 cells'
+ * values (34 of 1,690). Returns null when the grid's dimensions changed (compute in full then).
  */
 export function patchRfi(previous: RfiOutput, testAcc: Float64Array, axes: Axes): RfiOutput | null {
   const shape = gridShape(axes);

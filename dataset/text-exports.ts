@@ -69,7 +69,7 @@ export function patchTextExports(previous: { grid: Grid; csv: Uint8Array; json: 
 /**
  * The cells whose row or dictionary entry can differ between two grids on the same axes: a cell with any
  * metric changed, and, where test_acc changed, every cell on the three lines through it, whose room for
- * improvement, labels and `possible_improve` lists range over it (SPEC's table).
+ * improvement, labels and `possible_improve` lists range over it (SEMANTICS.md's table).
  */
 export function linesToRewrite(before: Grid, after: Grid): number[] {
   const cells = new Set<number>();

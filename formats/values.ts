@@ -2,8 +2,9 @@
  * The Python values mdpipe's restricted unpickler produces, and the only ones the pickle writer accepts.
  *
  * Python `int` becomes a `number` when it is a safe integer and a `bigint` beyond; Python `float` becomes a
- * `number` (a double, exactly). numpy scalars keep their dtype (`NpScalar`), because SPEC's mean is taken in
- * the precision of the values: a float32 CKA entry must stay a float32, not silently become a double.
+ * `number` (a double, exactly). numpy scalars keep their dtype (`NpScalar`), because SEMANTICS.md's mean is
+ * taken in the precision of the values: a float32 CKA entry must stay a float32, not silently become a
+ * double.
  */
 
 /** Keys a pickled dict may have here (Python's hashable primitives). */

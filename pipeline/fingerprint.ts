@@ -13,16 +13,8 @@ import { sha256, type Digest } from '../cache/digest.js';
 import { RECORD_SCHEMA, type FileDigest, type TaskRecord } from '../cache/record.js';
 import { canonicalJson, type Json } from '../util/json.js';
 
-/** The current state of a task's key fields. */
-export interface Fingerprint {
-  schema: number;
-  kind: string;
-  codeVersion: string;
-  params: Json;
-  files: Record<string, { path: string; digest: FileDigest }>;
-  deps: Record<string, Digest>;
-  key: Digest;
-}
+/** The current state of a task's key fields: what a record stores of them. */
+export type Fingerprint = Pick<TaskRecord, 'schema' | 'kind' | 'codeVersion' | 'params' | 'files' | 'deps' | 'key'>;
 
 /** What a key needs of a declaration. */
 type Keyed = { kind: string; codeVersion: string; params: Json; codec?: { id: string } };

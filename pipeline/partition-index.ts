@@ -1,8 +1,8 @@
 /**
  * The partition index: a manifest of every task without dependencies (the checkpoint partitions), kept
  * as a few values in the store, so that a build where they are unchanged reads one value per collection
- * instead of one record per task plus the stat memos of every input (ANCHORS lesson 14: "a manifest keyed
- * by partition, not N separate lookups").
+ * instead of one record per task plus the stat memos of every input: a manifest keyed by partition, not
+ * thousands of separate lookups.
  *
  * An entry says: this task's key was `key` and its output `out` when its inputs, in declaration order,
  * had these stats (size, mtimeNs, ctimeNs and inode, per file) and these content digests. A build that

@@ -18,7 +18,7 @@ import v8 from 'node:v8';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { sha256 } from '../cache/digest.js';
 import { parseRedisUrl, redact, type SharedCacheUrl } from '../cache/shared/redis-url.js';
-import type { PipelineDefinition, TaskContext, TaskDeclaration, TaskResult } from '../pipeline/task.js';
+import type { PipelineDefinition, TaskContext, TaskDeclaration, TaskResult } from '../pipeline/index.js';
 import { remoteSpec, type RemoteTaskSpec } from '../tasks/registry.js';
 import { connectionOptions, withDeadline } from './connection.js';
 import { QUEUE_NAME, type JobData, type JobReply, type TaskReply } from './protocol.js';

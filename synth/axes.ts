@@ -12,7 +12,7 @@ export type AxesOption = 'small' | 'full' | Axes;
 /** The small axes: 18 configurations spanning small to large batch size and width, full and half data. */
 export const SMALL_AXES: Axes = { bs: [16, 64, 256], width: [2, 8, 32], data: ['10', '05'] };
 
-/** The published collections' axes (SPEC): 13 batch sizes x 13 widths x 10 data fractions. */
+/** The published collections' axes (docs/SEMANTICS.md): 13 batch sizes x 13 widths x 10 data fractions. */
 export const FULL_AXES: Axes = { bs: PUBLISHED_BATCH_SIZES, width: PUBLISHED_WIDTHS, data: PUBLISHED_DATA };
 
 /**

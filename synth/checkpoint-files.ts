@@ -1,7 +1,7 @@
 /**
  * One configuration's six metric files, as loss_landscape_taxonomy writes them (protocol-3 pickles with
  * numpy scalars, a stored npz), holding per-seed values from which the extractor computes the given
- * metric values (SPEC "Metric files of one configuration").
+ * metric values (SEMANTICS.md "Metrics of one checkpoint folder").
  */
 import type { MetricFile } from '../dataset/metrics.js';
 import { NpDtype, NpScalar, type PickleInput, PyFloat, type PyKey, writeNpz, writePickle, type WritePickleOptions } from '../formats/index.js';

@@ -1,9 +1,9 @@
 /**
  * The mode-connectivity curve of one configuration: the five `tr_err` points (training error along the
  * Bezier curve joining two seeds' models) that reproduce a given mode_connectivity and
- * mode_connectivity_peak through SPEC's formulas, and the other 33 arrays of `curve_test.npz`.
+ * mode_connectivity_peak through SEMANTICS.md's formulas, and the other 33 arrays of `curve_test.npz`.
  *
- * SPEC: mid = (t0 + t4) / 2; u = the first index of the largest |t - mid|; mc = mid - t[u];
+ * SEMANTICS.md: mid = (t0 + t4) / 2; u = the first index of the largest |t - mid|; mc = mid - t[u];
  * peak = -max(t1, t2, t3). With P = -peak the interior's highest point is P, so the peak is always exact
  * (peak = -0.0 comes from P = +0.0, as in the real files). For mc, shapes are tried in turn, each with one
  * free point searched float by float until the extractor's own formula gives mc to the bit; the first
@@ -29,7 +29,7 @@ export interface TrErrFit {
   achieved: [number, number];
 }
 
-/** SPEC's two metrics of a curve, as the extractor computes them. */
+/** SEMANTICS.md's two metrics of a curve, as the extractor computes them. */
 export function curveMetrics(trErr: readonly number[]): [number, number] {
   return modeConnectivity({ values: trErr, f32: false });
 }

@@ -1,6 +1,6 @@
 /**
  * Per-seed values that scatter around a cell's value and whose numpy mean is that value, exactly where
- * a float allows it (SPEC "numpy's mean, exactly": the extractor takes the mean in the precision of the
+ * a float allows it (SEMANTICS.md "The mean, exactly": the extractor takes the mean in the precision of the
  * values, pairwise, as numpy does).
  */
 import { ln } from '../dataset/ln.js';
@@ -52,7 +52,10 @@ export interface MeanTransform {
   invert(value: number): number;
 }
 
-/** SPEC's hessian_e and hessian_t: ln of the mean (correctly rounded, as numpy's log and the extractor). */
+/**
+ * SEMANTICS.md's hessian_e and hessian_t: ln of the mean (correctly rounded, as numpy's log and the
+ * extractor).
+ */
 export const LN: MeanTransform = { apply: ln, invert: Math.exp };
 const IDENTITY: MeanTransform = { apply: (m) => m, invert: (v) => v };
 

@@ -6,7 +6,7 @@
  */
 import type { DictionaryOptions } from '../dataset/dictionary.js';
 import type { ExportInputs } from '../dataset/text-exports.js';
-import type { Json, PreviousResult, TaskDeclaration } from '../pipeline/task.js';
+import type { Json, PreviousResult, TaskDeclaration } from '../pipeline/index.js';
 import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 

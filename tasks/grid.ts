@@ -6,7 +6,7 @@
 import type { PublishedCollection, RawCollection } from '../config/load.js';
 import type { ConfigurationKey } from '../dataset/grid.js';
 import type { GridOutput, RawGridOutput } from '../dataset/raw-grid.js';
-import type { TaskDeclaration } from '../pipeline/task.js';
+import type { TaskDeclaration } from '../pipeline/index.js';
 import { allParses, parseIdCoords, read, taskId, type TaskRef } from './ids.js';
 import { lazy } from './lazy.js';
 import type { OutsideFolder } from '../dataset/outside-axes.js';

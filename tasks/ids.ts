@@ -11,7 +11,7 @@ import { configurationName, type ConfigurationKey } from '../dataset/grid.js';
 import type { LabelOutput } from '../dataset/labels.js';
 import type { GridOutput } from '../dataset/raw-grid.js';
 import type { RfiOutput } from '../dataset/rfi.js';
-import type { TaskContext } from '../pipeline/task.js';
+import type { TaskContext } from '../pipeline/index.js';
 
 export const KINDS = ['parse', 'grid', 'rfi', 'label', 'export', 'plot'] as const;
 export type Kind = (typeof KINDS)[number];

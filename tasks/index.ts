@@ -8,7 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import { firstCheckpointFolder, metricSubfolder } from '../dataset/checkpoint-folder.js';
 import { METRIC_FILES } from '../dataset/metrics.js';
 import type { DictionaryOptions } from '../dataset/dictionary.js';
-import type { PipelineDefinition, TaskDeclaration } from '../pipeline/task.js';
+import type { PipelineDefinition, TaskDeclaration } from '../pipeline/index.js';
 import { exportTask } from './export.js';
 import { publishedGridTask, rawGridTask } from './grid.js';
 import { labelTask } from './label.js';

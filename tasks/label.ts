@@ -1,6 +1,6 @@
 /** `label:C`: the failure-source labels (dataset/labels.ts declares the rules as data). */
 import { LABEL_RULES, type LabelOutput } from '../dataset/labels.js';
-import type { TaskDeclaration } from '../pipeline/task.js';
+import type { TaskDeclaration } from '../pipeline/index.js';
 import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 

@@ -9,7 +9,7 @@ import type { RawCollection } from '../config/load.js';
 import { METRIC_FILES, type MetricFile, type Metrics } from '../dataset/metrics.js';
 import { offConfiguredAxes, type OutsideFolder } from '../dataset/outside-axes.js';
 import { PARSE_CODEC } from '../dataset/parse-codec.js';
-import type { PartitionedKind, TaskDeclaration } from '../pipeline/task.js';
+import type { PartitionedKind, TaskDeclaration } from '../pipeline/index.js';
 import { parseId } from './ids.js';
 import { lazy } from './lazy.js';
 

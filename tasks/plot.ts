@@ -3,7 +3,7 @@
  * Built when a target names it (`mdpipe run 'plot:*'`) or, with `"plots": true` in the config, in every
  * run: rendering takes seconds per collection, which a default build should not pay.
  */
-import type { TaskDeclaration } from '../pipeline/task.js';
+import type { TaskDeclaration } from '../pipeline/index.js';
 import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 

@@ -6,7 +6,7 @@
  * need every parse output and run on the coordinator.
  */
 import path from 'node:path';
-import type { Json, TaskDeclaration } from '../pipeline/task.js';
+import type { Json, TaskDeclaration } from '../pipeline/index.js';
 import { PARSE_CODE_VERSION, parseTask } from './parse.js';
 
 /** What a job says about one task. */

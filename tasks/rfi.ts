@@ -1,6 +1,6 @@
 /** `rfi:C`: the room for improvement of every configuration under the six operations. */
 import type { RfiOutput } from '../dataset/rfi.js';
-import type { TaskDeclaration } from '../pipeline/task.js';
+import type { TaskDeclaration } from '../pipeline/index.js';
 import { read, refs, taskId } from './ids.js';
 import { lazy } from './lazy.js';
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
-import { removeStaleTemporaries } from '../../pipeline/publish.js';
+import { removeStaleTemporaries } from '../../pipeline/index.js';
 import { EXIT } from '../exit-codes.js';
 import { bytes, count, displayPath, plural } from '../format.js';
 import { openProject, loadProjectConfig } from '../project.js';

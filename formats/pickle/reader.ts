@@ -14,12 +14,12 @@
  * Patching all of that leaves little of the library, so this is a purpose-built reader. Speed did not decide
  * it: in a one-off comparison both read the five pickles of a checkpoint folder in roughly 100 µs.
  *
- * Safety. Globals are resolved only from a fixed table (SPEC "File formats"); any other global is a
- * `FormatError('forbidden-global')` at the GLOBAL/STACK_GLOBAL opcode itself, before any argument is read, and
- * nothing is ever imported, executed or looked up dynamically. Every length field is checked against the bytes
- * left before anything is allocated, and `ReadLimits` bounds memo size, nesting, elements and bytes.
- * The reader is iterative (no recursion), so a deep file cannot overflow the JS stack; the finished value is
- * then checked for depth and cycles by `checkStructure`.
+ * Safety. Globals are resolved only from a fixed table (SEMANTICS.md "Reading the raw files safely"); any
+ * other global is a `FormatError('forbidden-global')` at the GLOBAL/STACK_GLOBAL opcode itself, before any
+ * argument is read, and nothing is ever imported, executed or looked up dynamically. Every length field is
+ * checked against the bytes left before anything is allocated, and `ReadLimits` bounds memo size, nesting,
+ * elements and bytes. The reader is iterative (no recursion), so a deep file cannot overflow the JS stack;
+ * the finished value is then checked for depth and cycles by `checkStructure`.
  */
 import { asciiOrNull } from '../ascii.js';
 import { FormatError, type FormatErrorReason } from '../errors.js';
@@ -49,7 +49,7 @@ export class AllowedGlobal {
   ) {}
 }
 
-/** The complete allowlist (SPEC "File formats"); keyed `module name`. */
+/** The complete allowlist (SEMANTICS.md "Reading the raw files safely"); keyed `module name`. */
 const ALLOWED = new Map<string, AllowedGlobal>(
   (
     [

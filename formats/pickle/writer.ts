@@ -14,7 +14,7 @@
  * published grid and dictionary files and the sample pickles come out byte for byte. Deliberate differences:
  * protocol 2 writes empty bytes as `_codecs.encode('', 'latin1')` (CPython: `__builtin__.bytes()`, a global
  * `readPickle` refuses), and protocol 5 arrays use `_reconstruct` too (numpy: `numeric._frombuffer`, which
- * SPEC does not allow).
+ * SEMANTICS.md does not allow).
  *
  * JS numbers carry no int/float distinction: an integral number is written as a Python int, anything else
  * (fractions, NaN, infinities, -0) as a float. Wrap a number in `PyFloat` to force a float (`100.0`).
