@@ -64,6 +64,12 @@ export interface CacheStore {
   getRecords(ids: readonly string[]): Promise<(TaskRecord | undefined)[]>;
   /** Commit a batch: every blob, then every record (each group written as one batch). */
   putResults(batch: ResultBatch): Promise<void>;
+  /**
+   * A hint that these bytes will be blobs of a `putResults` soon: a store that encodes blobs before it
+   * writes them (deflates them, say) may start on them now, off the caller's thread. Writes nothing; bytes
+   * never put cost nothing but the work started. Optional.
+   */
+  prepareBlobs?(bytes: readonly Uint8Array[]): void;
   /** Rewrite records without new blobs (last-use times). */
   putRecords(records: readonly TaskRecord[]): Promise<void>;
   /** Remove records (the invalidation before a task runs, GC, orphans). */

@@ -259,6 +259,9 @@ export class RealExecutor implements Executor {
     }
     if (result === undefined) throw new Error(`${id}: its run read upstream values that were not fetched, twice`);
     const { valueBytes, outFiles } = encodeResult(id, task, result);
+    // The store may start encoding the files (deflating an export's 5.9 MB took ~30 ms on the thread pool,
+    // which the last commit waited out) while they are hashed and published here.
+    if (outFiles.length > 0) c.o.store.prepareBlobs?.(outFiles.map(([, bytes]) => bytes));
     for (let f = 0; f < task.files.length; f++) {
       if (!sameStat(reads[f].stat, statFile(task.files[f].path))) throw new InputChangedError(id, task.files[f].path);
     }

@@ -175,3 +175,18 @@ it("a keyv error event fails the write it happened in, not another write running
   keyvs.get('blobs')!.emit('error', new Error('connection reset'));
   await expect(store.deleteBlobs([sha256('yet another')])).resolves.toBeUndefined();
 });
+
+it('blobs prepared ahead (prepareBlobs) are stored as putResults alone stores them; preparing writes nothing', async () => {
+  const text = Array.from({ length: 40_000 }, (_, i) => `row ${i},${(i * 0.37).toFixed(3)}\n`).join('');
+  const big = blob(text);
+  expect(big.bytes.byteLength).toBeGreaterThanOrEqual(DEFLATE_FROM_BYTES);
+  const plain = mapStore('plain');
+  await plain.store.putResults({ blobs: [big], records: [] });
+  const ahead = mapStore('ahead');
+  ahead.store.prepareBlobs([big.bytes, blob('never put, and large '.repeat(20_000)).bytes]);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the deflate runs on the thread pool meanwhile
+  expect([...ahead.maps.values()].every((m) => m.size === 0)).toBe(true);
+  await ahead.store.putResults({ blobs: [big], records: [] });
+  expect(ahead.maps.get('blobs')!.get(`blobs:${big.digest}`)).toBe(plain.maps.get('blobs')!.get(`blobs:${big.digest}`));
+  expect((await ahead.store.getBlobs([big.digest])).found.get(big.digest)!.equals(big.bytes)).toBe(true);
+});

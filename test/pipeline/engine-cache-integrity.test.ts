@@ -205,5 +205,33 @@ describe('a failing store', () => {
     // The lock was released: the next run can start (and fails the same way, rather than "locked").
     await expect(engine.run()).rejects.toThrow(StoreWriteError);
   });
+
+  it('a task\'s published files are handed to prepareBlobs before they are committed, and stored as given', async () => {
+    const { store } = mapStore('preparing (test)');
+    const calls: string[] = [];
+    const prepared = new Set<Uint8Array>();
+    const prepare = store.prepareBlobs.bind(store);
+    store.prepareBlobs = (bytes) => {
+      calls.push(`prepare ${bytes.length}`);
+      for (const b of bytes) prepared.add(b);
+      prepare(bytes);
+    };
+    const put = store.putResults.bind(store);
+    store.putResults = async (batch) => {
+      const files = batch.blobs.filter((blob) => prepared.has(blob.bytes)).length;
+      calls.push(`put with ${files} prepared`);
+      await put(batch);
+    };
+    const engine = await rig.engine({ collections: ['basic'] }, { store });
+    await engine.run();
+    // One export, one file: prepared once, and the same bytes were in a committed batch.
+    expect(calls.filter((c) => c.startsWith('prepare'))).toEqual(['prepare 1']);
+    expect(calls.indexOf('prepare 1')).toBeLessThan(calls.findIndex((c) => c === 'put with 1 prepared'));
+    rig.counter.reset();
+    rmSync(join(rig.outDir, 'basic', 'table.csv'));
+    await engine.run(); // restored from the store, as published
+    expect(rig.counter.ids()).toEqual([]);
+    expect(readFileSync(join(rig.outDir, 'basic', 'table.csv'), 'utf8').length).toBeGreaterThan(0);
+  });
 });
 
