@@ -45,13 +45,25 @@ export function compactJson(value: unknown): string {
 }
 
 /**
- * Order for names with numbers in them: digit runs compare as numbers, so `bs16` < `bs128` < `bs1024`
- * (plain string order puts bs1024 first). Written out: `Intl.Collator`'s numeric mode loads ICU's locale
- * data on first use (26-37 ms, see util/count-text.ts) for what is a few lines here.
+ * `items` sorted by their names, digit runs compared as numbers, so `bs16` < `bs128` < `bs1024` (plain
+ * string order puts bs1024 first). Written out: `Intl.Collator`'s numeric mode loads ICU's locale data on
+ * first use (26-37 ms, see util/count-text.ts) for what is a few lines here. Each name is split into runs
+ * once: a sort compares each item ~2 log2 n times, and splitting at every comparison made sorting the ids
+ * of a cold build's summary (two groups of 1,690) take 25-38 ms, against 12-14 ms now.
  */
-export function byNumbers(a: string, b: string): number {
-  const x = a.match(/\d+|\D+/g) ?? [];
-  const y = b.match(/\d+|\D+/g) ?? [];
+export function sortedByNumbers<T>(items: readonly T[], name: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, runs: runsOf(name(item)) }))
+    .sort((a, b) => compareRuns(a.runs, b.runs))
+    .map(({ item }) => item);
+}
+
+/** A name's digit and non-digit runs: `bs16-w2` -> `bs`, `16`, `-w`, `2`. */
+function runsOf(name: string): string[] {
+  return name.match(/\d+|\D+/g) ?? [];
+}
+
+function compareRuns(x: readonly string[], y: readonly string[]): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     if (x[i] === y[i]) continue;
     const dx = /^\d/.test(x[i]);

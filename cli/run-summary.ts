@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import type { RunResult, TaskOutcome } from '../pipeline/index.js';
 import { EXPORT_FILES } from '../tasks/export.js';
-import { byNumbers, count, displayPath, duration, foldedList, plural } from './format.js';
+import { count, displayPath, duration, foldedList, plural, sortedByNumbers } from './format.js';
 import { groupOf } from './task-table.js';
 
 /** Failed tasks listed in full before "and K more". */
@@ -100,11 +100,15 @@ function ranLines(outcomes: readonly TaskOutcome[]): string[] {
     if (o.status !== 'executed') continue;
     const group = groupOf(o.id);
     if (group === o.id) single.push(o.id);
-    else groups.set(group, [...(groups.get(group) ?? []), o.id.slice(group.length - 1)]);
+    else {
+      const members = groups.get(group);
+      if (members) members.push(o.id.slice(group.length - 1));
+      else groups.set(group, [o.id.slice(group.length - 1)]);
+    }
   }
   if (groups.size === 0 && single.length === 0) return [];
   const lines = ['executed:'];
-  for (const [group, members] of groups) lines.push(`  ${group.slice(0, -2)}  ${count(members.length)}: ${foldedList(members.sort(byNumbers))}`);
+  for (const [group, members] of groups) lines.push(`  ${group.slice(0, -2)}  ${count(members.length)}: ${foldedList(sortedByNumbers(members, String))}`);
   if (single.length > 0) lines.push(`  ${foldedList(single, 8)}`);
   return lines;
 }

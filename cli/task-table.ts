@@ -3,7 +3,7 @@
  * partitions fold into their group (`parse:basic/*  1,688 fresh · 2 stale`) with the non-fresh members
  * listed under it (the first few, or all with `--all`); other tasks get a line each.
  */
-import { byNumbers, count } from './format.js';
+import { count, sortedByNumbers } from './format.js';
 
 export interface TaskRow {
   id: string;
@@ -54,7 +54,7 @@ export function renderTaskTable(rows: readonly TaskRow[], order: readonly string
       continue;
     }
     lines.push(`${key.padEnd(width)}  ${tally(members, order)}`);
-    const listed = (all ? [...members] : members.filter((m) => m.state !== quiet)).sort((a, b) => byNumbers(a.id, b.id));
+    const listed = sortedByNumbers(all ? members : members.filter((m) => m.state !== quiet), (m) => m.id);
     const shown = all ? listed : listed.slice(0, MEMBERS_SHOWN);
     for (const m of shown) lines.push(`  ${m.state.padEnd(7)} ${m.id}${m.state === quiet ? '' : `  ${m.reason}`}`);
     if (shown.length < listed.length) lines.push(`  ... and ${count(listed.length - shown.length)} more (${options.moreHint})`);

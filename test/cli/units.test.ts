@@ -1,7 +1,7 @@
 /** Option values people type: sizes, ages, counts. */
 import { InvalidArgumentError } from 'commander';
 import { age, positiveInt, size, wholeNumber } from '../../cli/units.js';
-import { bytes, compactJson, duration } from '../../cli/format.js';
+import { bytes, compactJson, duration, sortedByNumbers } from '../../cli/format.js';
 import { groupOf, renderTaskTable } from '../../cli/task-table.js';
 
 describe('option values', () => {
@@ -61,5 +61,15 @@ describe('task tables', () => {
     expect(text).toMatch(/^grid:basic +stale {2}upstream changed$/m);
     const all = renderTaskTable(rows, ['fresh', 'stale'], { all: true, moreHint: '' });
     expect(all.split('\n').filter((l) => l.startsWith('  '))).toHaveLength(1690);
+  });
+});
+
+describe('names with numbers', () => {
+  test('digit runs sort as numbers (equal numbers: the shorter spelling first), the rest as text; items come back whole', () => {
+    const names = ['bs1024-w2-d10', 'bs16-w128-d01', 'bs16-w2-d10', 'bs128-w2-d01', 'bs16-w2-d01', 'bs16-w16-d05', 'grid', 'bs016-w2-d01'];
+    expect(sortedByNumbers(names, String)).toEqual(['bs16-w2-d01', 'bs16-w2-d10', 'bs16-w16-d05', 'bs16-w128-d01', 'bs016-w2-d01', 'bs128-w2-d01', 'bs1024-w2-d10', 'grid']);
+    const rows = names.map((id, k) => ({ id, k }));
+    expect(sortedByNumbers(rows, (r) => r.id).map((r) => r.k)).toEqual([4, 2, 5, 1, 7, 3, 0, 6]);
+    expect(names[0]).toBe('bs1024-w2-d10'); // the input is not sorted in place
   });
 });
