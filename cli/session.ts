@@ -37,7 +37,7 @@ export function logLevel(globals: GlobalOptions): LogLevel {
 }
 
 /** What the CLI logs through: pino's level methods (`logger.info(fields, message)` or `logger.info(message)`). */
-export type SessionLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
+export type SessionLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'isLevelEnabled'>;
 
 const LEVEL_VALUES: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
 
@@ -57,5 +57,6 @@ export async function createSessionLogger(session: Session): Promise<SessionLogg
       (real[name] as (...a: unknown[]) => void)(...args);
     };
   };
-  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error') } as SessionLogger;
+  const isLevelEnabled = (name: string): boolean => name in LEVEL_VALUES && LEVEL_VALUES[name as LogLevel] >= LEVEL_VALUES[level];
+  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error'), isLevelEnabled } as SessionLogger;
 }

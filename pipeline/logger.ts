@@ -8,9 +8,13 @@ import type { EngineEvent } from './events.js';
 
 export type { Logger } from 'pino';
 
-/** The logging methods `logEvent` uses (a pino logger, or anything shaped like one). */
-export type EventLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
-type Level = keyof EventLogger;
+/**
+ * The logging methods `logEvent` uses (a pino logger, or anything shaped like one). With `isLevelEnabled`
+ * (pino has it), the per-task lines of a level that is off are not built at all: a no-op run ends 3,388
+ * tasks, and making each line's fields and text to drop them was ~5 ms of it.
+ */
+export type EventLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'> & { isLevelEnabled?(level: string): boolean };
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * The level of each kind of line. Failures are always errors, restored outputs info, warnings warn.
@@ -58,16 +62,20 @@ export function logEvent(logger: EventLogger, event: EngineEvent, levels: EventL
       logger.debug({ total: event.total, targets: event.targets, forced: event.forced }, `checking ${countText(event.total)} tasks`);
       return;
     case 'task-start':
-      logger[levels.taskStart]({ task: event.id, reason: event.reason }, `start ${event.id}`);
+      if (enabled(logger, levels.taskStart)) logger[levels.taskStart]({ task: event.id, reason: event.reason }, `start ${event.id}`);
       return;
     case 'task-end': {
-      const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
-      // The message is the error: not repeated as a field.
-      if (event.status === 'failed') logger[levels.failed](fields, event.error ?? `${event.id} failed`);
-      else if (event.restored) logger.info(fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
-      else if (event.status === 'executed') logger[levels.executed](fields, `${event.id} executed (${event.reason ?? ''})`);
-      else logger[levels.otherTaskEnd](fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
-      for (const note of event.notes ?? []) logger[levels.notes]({ task: event.id }, `${event.id}: ${note}`);
+      const level =
+        event.status === 'failed' ? levels.failed : event.restored ? 'info' : event.status === 'executed' ? levels.executed : levels.otherTaskEnd;
+      if (enabled(logger, level)) {
+        const fields = { task: event.id, status: event.status, ms: event.ms, reason: event.reason };
+        // The message is the error: not repeated as a field.
+        if (event.status === 'failed') logger[level](fields, event.error ?? `${event.id} failed`);
+        else if (event.restored) logger[level](fields, `${event.id}: restored ${event.restored.join(', ')} from the cache`);
+        else if (event.status === 'executed') logger[level](fields, `${event.id} executed (${event.reason ?? ''})`);
+        else logger[level](fields, `${event.id} ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
+      }
+      if (event.notes && enabled(logger, levels.notes)) for (const note of event.notes) logger[levels.notes]({ task: event.id }, `${event.id}: ${note}`);
       return;
     }
     case 'committed':
@@ -89,4 +97,9 @@ export function logEvent(logger: EventLogger, event: EngineEvent, levels: EventL
       logger.debug({ event: never }, 'event');
     }
   }
+}
+
+/** Whether lines at `level` are written (true for a logger that cannot tell). */
+function enabled(logger: EventLogger, level: Level): boolean {
+  return logger.isLevelEnabled?.(level) ?? true;
 }

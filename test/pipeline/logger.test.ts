@@ -46,3 +46,29 @@ it('pretty format is human-readable text, and the level filters debug lines', as
   expect(text).not.toContain('parse:basic/p0 cached');
   expect(() => JSON.parse(text.split('\n')[0])).toThrow();
 });
+
+it('with isLevelEnabled, a per-task line of a level that is off is not built, and the others are logged as before', () => {
+  const calls: string[] = [];
+  const at = (level: string) => (fields: unknown, message?: string) => void calls.push(`${level}: ${message ?? String(fields)}`);
+  const asked: string[] = [];
+  const logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    isLevelEnabled: (level: string) => (asked.push(level), level !== 'debug' && level !== 'trace'),
+  };
+  logEvent(logger, { type: 'task-start', id: 'parse:basic/p0', kind: 'parse', reason: 'new' });
+  logEvent(logger, { type: 'task-end', id: 'parse:basic/p0', kind: 'parse', status: 'cached', ms: 0 });
+  logEvent(logger, { type: 'task-end', id: 'grid:basic', kind: 'grid', status: 'failed', ms: 3, error: 'boom' });
+  logEvent(logger, { type: 'task-end', id: 'export:basic', kind: 'export', status: 'cached', ms: 0, restored: ['basic/table.csv'] });
+  logEvent(logger, { type: 'task-end', id: 'parse:basic/p1', kind: 'parse', status: 'executed', ms: 2, notes: ['hessian.pkl absent'] });
+  expect(calls).toEqual(['error: boom', 'info: export:basic: restored basic/table.csv from the cache', 'info: parse:basic/p1 executed ()', 'warn: parse:basic/p1: hessian.pkl absent']);
+  expect(asked).toContain('debug');
+  // A logger without isLevelEnabled gets every call, and its own level decides.
+  const plain: string[] = [];
+  const all = { trace: () => void plain.push('trace'), debug: () => void plain.push('debug'), info: () => void plain.push('info'), warn: () => void plain.push('warn'), error: () => void plain.push('error') };
+  logEvent(all, { type: 'task-end', id: 'parse:basic/p0', kind: 'parse', status: 'cached', ms: 0 });
+  expect(plain).toEqual(['debug']);
+});
