@@ -4,15 +4,16 @@
  * of writing the whole (see dataset/dictionary-npy.ts for the figures).
  *
  * The catch is the memo. `writePickle` numbers every container and str it memoises (BINPUT n), and refers
- * back to a str seen before by its number (BINGET n). An item written anew can memoise more or fewer
- * entries than before (a None that became a tuple), which moves the numbers of everything after it, and
- * the items after it may refer to strs it memoised. So the bytes after the first changed item are walked
- * opcode by opcode: every memo put gets its new number (a 1-byte BINPUT whose number passes 255 becomes a
- * 5-byte LONG_BINPUT, and back), every memo get the new number of what it refers to (a str memoised by a
- * changed item is found again by value, where the writer would find it), and each changed item is
- * written by `writePickleFragment` from the memo as it stands at that point of the new pickle. The result
- * is byte for byte what writing the whole pickle gives, or null where that cannot be shown from the bytes
- * (see `spliceDictItems`): the caller writes the whole then.
+ * back to a str seen before by its number (BINGET n). An item written anew can memoise more or fewer entries
+ * than before (a None that became a tuple), which moves the numbers of everything after it, and the items
+ * after it may refer to strs it memoised. So the bytes after the first changed item are walked opcode by
+ * opcode (those inside an item that need no str by a small loop of their own, `walkInsideItem`): every memo
+ * put gets its new number (a 1-byte BINPUT whose number passes 255 becomes a 5-byte LONG_BINPUT, and back),
+ * every memo get the new number of what it refers to (a str memoised by a changed item is found again by
+ * value, where the writer would find it), and each changed item is written by `writePickleFragment` from the
+ * memo as it stands at that point of the new pickle. The result is byte for byte what writing the whole
+ * pickle gives, or null where that cannot be shown from the bytes (see `spliceDictItems`): the caller writes
+ * the whole then.
  */
 import { asciiOrNull } from '../ascii.js';
 import { OP } from './opcodes.js';
