@@ -127,6 +127,7 @@ export class IndexFastPath {
     for (const _ in record.output.files) return undefined;
     const files = this.c.g.tasks[i].files;
     const taskPaths = t.taskPaths[i];
+    if (!taskPaths) return undefined; // never numbered: decided by the index and not run (no entry to add)
     const stats = new Array<IndexedStat>(files.length);
     const digests = new Array<Digest | 'absent'>(files.length);
     for (let f = 0; f < files.length; f++) {

@@ -18,8 +18,10 @@ export function readInputs(
   memoize: (i: number, memos: [string, StatMemo][]) => void,
 ): (InputRead | undefined)[] {
   const task = c.g.tasks[i];
-  const paths = c.t.taskPaths[i];
   const table = c.files;
+  // A task the partition index decided has no path numbers until it runs (a downstream task found its
+  // value lost): its paths are numbered now, and their stats set below as each file is read.
+  const paths = (c.t.taskPaths[i] ??= Int32Array.from(task.files, (file) => table.id(file.path)));
   const memos: [string, StatMemo][] = [];
   const nowNs = BigInt(Date.now()) * 1_000_000n;
   for (let f = 0; f < task.files.length; f++) {

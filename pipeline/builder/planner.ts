@@ -75,7 +75,8 @@ export class Planner implements PlannerHost, SchedulerHost {
       for (const i of lost) t.fast[i] = 0;
       if (lost.length > 0) order = all.filter((i) => t.fast[i] === 0);
     }
-    for (const i of all) if (t.fast[i]) t.taskPaths[i] = Int32Array.from(g.tasks[i].files, (file) => table.id(file.path));
+    // The inputs of tasks the index decided are not numbered here: a no-op numbers none of its 20,280
+    // (each a Map insert of a ~100-character path), and one that runs after all numbers them then.
 
     const records = await store.getRecords(order.map((i) => g.ids[i]));
     const blobDigests = new Set<Digest>();
@@ -170,7 +171,7 @@ export class Planner implements PlannerHost, SchedulerHost {
     if (t.fast[i]) return this.#executor.fast(i);
     if (!t.usable[i]) return this.#executor.toRun(i, [{ field: 'record', detail: t.record[i] ? 'outputs-missing' : 'absent' }]);
     const task = g.tasks[i];
-    const paths = t.taskPaths[i];
+    const paths = t.taskPaths[i]!; // numbered by #load: the task is not fast
     let needsHashing = false;
     for (let f = 0; f < paths.length; f++) {
       const p = paths[f];
@@ -190,7 +191,7 @@ export class Planner implements PlannerHost, SchedulerHost {
 
   #currentFileDigests(i: number): (Digest | 'absent')[] {
     const { t, files: table } = this.#c;
-    const paths = t.taskPaths[i];
+    const paths = t.taskPaths[i]!; // as in resolve
     const out = new Array<Digest | 'absent'>(paths.length);
     for (let f = 0; f < paths.length; f++) {
       const p = paths[f];

@@ -40,8 +40,11 @@ export class TaskStates {
   readonly notes: (string[] | undefined)[];
   readonly readyAt: Float64Array;
   readonly ms: Float64Array;
-  /** Path numbers of the task's inputs (see {@link FileTable}). */
-  readonly taskPaths: Int32Array[];
+  /**
+   * Path numbers of the task's inputs (see {@link FileTable}); for a task the partition index decided,
+   * only once it runs after all (`readInputs`).
+   */
+  readonly taskPaths: (Int32Array | undefined)[];
   readonly names: (string[] | undefined)[];
   /** Decided from the partition index (a hit whose record was never read). */
   readonly fast: Uint8Array;
