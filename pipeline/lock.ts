@@ -6,10 +6,17 @@
  * start time) so a refused run can name who holds the lock, and so a lock left by a process that was
  * killed on this host (SIGKILL leaves no chance to clean up) is recovered at once: its pid is gone.
  *
+ * The holder file cannot be written in the same step as the lock is taken, so a taker first writes a claim
+ * (`mdpipe.lock.claim-<pid>.json`, the same content) and renames it to the holder file once it holds the
+ * lock. At every moment a live holder on this host is named by its claim or by the holder file. A lock
+ * with neither, once a short grace has passed, was left by a process killed between taking the lock and
+ * naming itself, or between un-naming itself and giving the lock back (a SIGKILL loop in
+ * test/reliability found a run refused as "locked" by nobody), and is taken over at once.
+ *
  * Read-only commands (`status`, `explain`, `graph`) do not take it: SQLite's WAL lets them read while a
  * run writes.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +46,8 @@ export interface ProjectLock {
 
 const LOCK_DIR = 'mdpipe.lock';
 const HOLDER_FILE = 'mdpipe.lock.holder.json';
+/** A taker's claim, written before it takes the lock: `mdpipe.lock.claim-<pid>.json`. */
+const CLAIM_PREFIX = 'mdpipe.lock.claim-';
 /** How long a refused run waits for a lock's holder file to appear (it is written right after the lock). */
 const HOLDER_GRACE_MS = 1_000;
 
@@ -65,38 +74,49 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
   }
   const lockfilePath = join(cacheDir, LOCK_DIR);
   const stale = Math.max(options.staleMs ?? 60_000, 2_000);
+  const holderPath = join(cacheDir, HOLDER_FILE);
+  const claimPath = join(cacheDir, `${CLAIM_PREFIX}${process.pid}.json`);
   for (;;) {
+    const mine: LockHolder = {
+      pid: process.pid,
+      host: hostname(),
+      command: options.command ?? process.argv.slice(1).join(' '),
+      startedAt: new Date().toISOString(),
+    };
     try {
-      const release = await lockfile.lock(cacheDir, {
-        lockfilePath,
-        realpath: false,
-        stale,
-        update: Math.max(1_000, Math.floor(stale / 4)),
-        retries: 0,
-        onCompromised: options.onCompromised ?? (() => {}),
-      });
-      const holder: LockHolder = {
-        pid: process.pid,
-        host: hostname(),
-        command: options.command ?? process.argv.slice(1).join(' '),
-        startedAt: new Date().toISOString(),
-      };
-      const holderPath = join(cacheDir, HOLDER_FILE);
-      const temporary = `${holderPath}.tmp-${process.pid}`;
+      writeFileSync(claimPath, JSON.stringify(mine));
+    } catch (error) {
+      throw new CacheDirectoryError(cacheDir, error);
+    }
+    try {
+      let release: () => Promise<void>;
       try {
-        writeFileSync(temporary, JSON.stringify(holder));
-        renameSync(temporary, holderPath);
+        release = await lockfile.lock(cacheDir, {
+          lockfilePath,
+          realpath: false,
+          stale,
+          update: Math.max(1_000, Math.floor(stale / 4)),
+          retries: 0,
+          onCompromised: options.onCompromised ?? (() => {}),
+        });
       } catch (error) {
-        // A full disk, say: give the lock back and leave no temporary behind.
-        rmSync(temporary, { force: true });
+        rmSync(claimPath, { force: true });
+        throw error;
+      }
+      try {
+        renameSync(claimPath, holderPath);
+      } catch (error) {
+        // A full disk, say: give the lock back and leave no claim behind.
+        rmSync(claimPath, { force: true });
         await release().catch(() => {});
         throw new CacheDirectoryError(cacheDir, error);
       }
+      removeDeadClaims(cacheDir);
       return {
-        holder,
+        holder: mine,
         release: async () => {
           const current = readLockHolder(cacheDir);
-          if (current?.pid === holder.pid && current.startedAt === holder.startedAt) rmSync(holderPath, { force: true });
+          if (current?.pid === mine.pid && current.startedAt === mine.startedAt) rmSync(holderPath, { force: true });
           await release().catch(() => {});
         },
       };
@@ -115,11 +135,51 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
     if (holder && holder.host === hostname() && !processIsAlive(holder.pid)) {
       // Left by a process that died without releasing it (SIGKILL, power loss): take it over.
       rmSync(lockfilePath, { recursive: true, force: true });
-      rmSync(join(cacheDir, HOLDER_FILE), { force: true });
+      rmSync(holderPath, { force: true });
+      continue;
+    }
+    if (holder === undefined && !liveClaim(cacheDir)) {
+      // Named by no holder file and claimed by no live process: its taker died before naming itself, or
+      // while giving it back (see the header). Take it over.
+      rmSync(lockfilePath, { recursive: true, force: true });
       continue;
     }
     if (!options.wait) throw new LockedError(cacheDir, holder);
     if (options.signal?.aborted) throw new LockedError(cacheDir, holder);
     await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => {});
+  }
+}
+
+/** The claims in `cacheDir`: the pid in each name, and the host inside (undefined if unreadable). */
+function claims(cacheDir: string): { file: string; pid: number; host: string | undefined }[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(CLAIM_PREFIX) && name.endsWith('.json'))
+    .map((name) => {
+      const file = join(cacheDir, name);
+      let host: string | undefined;
+      try {
+        host = (JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>).host;
+      } catch {
+        host = undefined; // cut short by a kill while it was written, or removed meanwhile
+      }
+      return { file, pid: Number(name.slice(CLAIM_PREFIX.length, -'.json'.length)), host };
+    });
+}
+
+/** Whether a process that may hold the lock has a claim: a live one on this host, or any from another host. */
+function liveClaim(cacheDir: string): boolean {
+  return claims(cacheDir).some(({ pid, host }) => (host !== undefined && host !== hostname()) || !Number.isInteger(pid) || processIsAlive(pid));
+}
+
+/** Removes claims this host's dead processes left (a kill between writing a claim and using it). */
+function removeDeadClaims(cacheDir: string): void {
+  for (const { file, pid, host } of claims(cacheDir)) {
+    if ((host === undefined || host === hostname()) && Number.isInteger(pid) && pid !== process.pid && !processIsAlive(pid)) rmSync(file, { force: true });
   }
 }

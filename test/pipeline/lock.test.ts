@@ -1,8 +1,8 @@
 /**
  * The project lock: refusal naming the holder, waiting, and recovery of a lock left by a dead process.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockedError } from '../../pipeline/errors.js';
@@ -60,4 +60,41 @@ it('does not take over a lock held from another host', async () => {
   mkdirSync(join(dir, 'mdpipe.lock'));
   writeFileSync(join(dir, 'mdpipe.lock.holder.json'), JSON.stringify({ pid: deadPid(), host: 'elsewhere', command: 'remote run', startedAt: '' }));
   await expect(acquireProjectLock(dir)).rejects.toThrow(/on elsewhere \(remote run\)/);
+});
+
+describe('a lock without a holder file', () => {
+  const claim = (pid: number, host = hostname()): void =>
+    writeFileSync(join(dir, `mdpipe.lock.claim-${pid}.json`), JSON.stringify({ pid, host, command: 'a taker', startedAt: new Date().toISOString() }));
+
+  it('is taken over when its taker died before naming itself (its claim names a dead process)', async () => {
+    mkdirSync(join(dir, 'mdpipe.lock'));
+    const dead = deadPid();
+    claim(dead);
+    const lock = await acquireProjectLock(dir);
+    expect(readLockHolder(dir)?.pid).toBe(process.pid);
+    expect(existsSync(join(dir, `mdpipe.lock.claim-${dead}.json`))).toBe(false); // the dead claim is cleared
+    expect(readdirSync(dir).filter((f) => f.includes('claim'))).toEqual([]); // and ours became the holder file
+    await lock.release();
+  });
+
+  it('is taken over when nothing claims it (a holder killed while giving it back)', async () => {
+    mkdirSync(join(dir, 'mdpipe.lock'));
+    const lock = await acquireProjectLock(dir);
+    expect(readLockHolder(dir)?.pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('is not taken over while a live process claims it, nor when a claim comes from another host', async () => {
+    mkdirSync(join(dir, 'mdpipe.lock'));
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      claim(sleeper.pid!);
+      await expect(acquireProjectLock(dir)).rejects.toThrow(LockedError);
+      rmSync(join(dir, `mdpipe.lock.claim-${sleeper.pid}.json`));
+      claim(deadPid(), 'elsewhere');
+      await expect(acquireProjectLock(dir)).rejects.toThrow(LockedError);
+    } finally {
+      sleeper.kill();
+    }
+  });
 });
