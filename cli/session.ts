@@ -50,13 +50,13 @@ export async function createSessionLogger(session: Session): Promise<SessionLogg
   const { createLogger } = await import('./logger.js');
   const level = logLevel(session.globals);
   let real: Logger | undefined;
+  const isLevelEnabled = (name: string): boolean => name in LEVEL_VALUES && LEVEL_VALUES[name as LogLevel] >= LEVEL_VALUES[level];
   const method = (name: keyof SessionLogger) => {
-    if (LEVEL_VALUES[name as LogLevel] < LEVEL_VALUES[level]) return () => {};
+    if (!isLevelEnabled(name)) return () => {};
     return (...args: unknown[]): void => {
       real ??= createLogger({ format: session.globals.logFormat, level, destination: session.terminal.logStream });
       (real[name] as (...a: unknown[]) => void)(...args);
     };
   };
-  const isLevelEnabled = (name: string): boolean => name in LEVEL_VALUES && LEVEL_VALUES[name as LogLevel] >= LEVEL_VALUES[level];
   return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error'), isLevelEnabled } as SessionLogger;
 }

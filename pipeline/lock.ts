@@ -132,7 +132,7 @@ export async function acquireProjectLock(cacheDir: string, options: LockOptions 
       holder = readLockHolder(cacheDir);
     }
     if (holder === undefined && !existsSync(lockfilePath)) continue; // released meanwhile: try again
-    if (holder && holder.host === hostname() && !processIsAlive(holder.pid)) {
+    if (holder && !mayBeAlive(holder.pid, holder.host)) {
       // Left by a process that died without releasing it (SIGKILL, power loss): take it over.
       rmSync(lockfilePath, { recursive: true, force: true });
       rmSync(holderPath, { force: true });
@@ -172,14 +172,21 @@ function claims(cacheDir: string): { file: string; pid: number; host: string | u
     });
 }
 
-/** Whether a process that may hold the lock has a claim: a live one on this host, or any from another host. */
+/**
+ * Whether the process that wrote a holder file or a claim may still run: one on another host cannot be
+ * checked from here, so it may; one on this host (`host` unknown: an unreadable claim, written here
+ * since its name carries a pid of this host's) if its pid is alive.
+ */
+function mayBeAlive(pid: number, host: string | undefined): boolean {
+  return (host !== undefined && host !== hostname()) || !Number.isInteger(pid) || processIsAlive(pid);
+}
+
+/** Whether a process that may hold the lock has a claim. */
 function liveClaim(cacheDir: string): boolean {
-  return claims(cacheDir).some(({ pid, host }) => (host !== undefined && host !== hostname()) || !Number.isInteger(pid) || processIsAlive(pid));
+  return claims(cacheDir).some(({ pid, host }) => mayBeAlive(pid, host));
 }
 
 /** Removes claims this host's dead processes left (a kill between writing a claim and using it). */
 function removeDeadClaims(cacheDir: string): void {
-  for (const { file, pid, host } of claims(cacheDir)) {
-    if ((host === undefined || host === hostname()) && Number.isInteger(pid) && pid !== process.pid && !processIsAlive(pid)) rmSync(file, { force: true });
-  }
+  for (const { file, pid, host } of claims(cacheDir)) if (!mayBeAlive(pid, host)) rmSync(file, { force: true });
 }

@@ -107,21 +107,20 @@ export function spliceDictItems(bytes: Uint8Array, splice: DictSplice): Uint8Arr
     return end < n && bytes[end] === OP.MARK ? end + 1 : -1;
   };
 
-  const inside: InsideItem = { depth, oldSize, copied, afterStr: false, dropping, base, moved, memo, out };
+  const inside: InsideItem = { depth, oldSize, copied, dropping, base, moved, memo, out };
   let pos = at;
   while (pos < n) {
-    if (depth > 0 && inDict) {
+    // After a str, its memo put is the walk's (it memoises the str): the fast path starts past it.
+    if (depth > 0 && inDict && lastStr < 0) {
       inside.depth = depth;
       inside.oldSize = oldSize;
       inside.copied = copied;
-      inside.afterStr = lastStr >= 0;
       inside.dropping = dropping;
       inside.moved = moved;
       const next = walkInsideItem(bytes, pos, inside);
       if (next !== pos) {
         pos = next;
         ({ depth, oldSize, copied } = inside);
-        lastStr = -1;
         continue;
       }
     }
@@ -134,10 +133,10 @@ export function spliceDictItems(bytes: Uint8Array, splice: DictSplice): Uint8Arr
       case OP.NONE: case OP.NEWTRUE: case OP.NEWFALSE: case OP.EMPTY_DICT: case OP.EMPTY_LIST: case OP.EMPTY_TUPLE:
         push = true;
         break;
-      case OP.BININT1: end += 1; push = true; break;
-      case OP.BININT2: end += 2; push = true; break;
-      case OP.BININT: end += 4; push = true; break;
-      case OP.BINFLOAT: end += 8; push = true; break;
+      case OP.BININT1: case OP.BININT2: case OP.BININT: case OP.BINFLOAT:
+        end += ARGUMENT[op];
+        push = true;
+        break;
       case OP.LONG1: case OP.SHORT_BINBYTES:
         end = pos + 2 + (pos + 1 < n ? bytes[pos + 1] : n);
         push = true;
@@ -248,7 +247,7 @@ export function spliceDictItems(bytes: Uint8Array, splice: DictSplice): Uint8Arr
 /** What `walkInsideItem` does with an op: leave it to the walk, step over it, or do its part. */
 const enum Inside { Leave, Step, Mark, Close, Get, Put, LongPut }
 const INSIDE = new Uint8Array(256);
-/** Argument bytes of the ops `walkInsideItem` steps over. */
+/** Argument bytes of the ops `walkInsideItem` steps over (and of the fixed-size pushes, for the walk too). */
 const ARGUMENT = new Uint8Array(256);
 for (const [op, bytes] of [
   [OP.NONE, 0], [OP.NEWTRUE, 0], [OP.NEWFALSE, 0], [OP.EMPTY_DICT, 0], [OP.EMPTY_LIST, 0], [OP.EMPTY_TUPLE, 0],
@@ -270,8 +269,6 @@ interface InsideItem {
   depth: number;
   oldSize: number;
   copied: number;
-  /** Whether the op before the first is a str (its memo put is left to the walk, which memoises the str). */
-  afterStr: boolean;
   dropping: boolean;
   /** The walk's `moved`, which it replaces when it grows. */
   moved: Int32Array;
@@ -295,7 +292,6 @@ function walkInsideItem(bytes: Uint8Array, pos: number, s: InsideItem): number {
   const { base, moved, memo, out, dropping } = s;
   const n = bytes.length;
   let { depth, oldSize, copied } = s;
-  let first = true;
   while (pos < n) {
     const op = bytes[pos];
     const inside = INSIDE[op];
@@ -318,7 +314,6 @@ function walkInsideItem(bytes: Uint8Array, pos: number, s: InsideItem): number {
       }
       pos += 2;
     } else if (inside === Inside.Put || inside === Inside.LongPut) {
-      if (first && s.afterStr) break;
       const long = inside === Inside.LongPut;
       const end = pos + (long ? 5 : 2);
       if (end > n) break;
@@ -343,7 +338,6 @@ function walkInsideItem(bytes: Uint8Array, pos: number, s: InsideItem): number {
       pos++;
       if (--depth === 0) break;
     } else break;
-    first = false;
   }
   s.depth = depth;
   s.oldSize = oldSize;
