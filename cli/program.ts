@@ -99,6 +99,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
     .option('--json', 'print one JSON summary on stdout ({ok, durationMs, executed, cached, failed, skipped, tasks}) and nothing else')
     .option('-j, --jobs <n>', 'tasks run at once (default: "jobs" in the config, else the number of cores)', positiveInt)
     .option('--wait', 'if another run holds the cache lock, wait for it instead of failing with exit code 1')
+    .option('--fail-fast', 'start no new task after the first failure (tasks already running finish and are kept); by default every task that does not need the failed one still runs')
     .option('--no-progress', 'no progress bar (a progress line every 2 s instead)')
     .option('--queue <url>', 'send checkpoint (parse) tasks, in batches, to workers on this Redis (`mdpipe worker --queue URL`); the rest runs here')
     .addHelpText(
@@ -111,6 +112,7 @@ export function buildProgram(argv: readonly string[], state: ProgramState): Comm
         'mdpipe run --force grid:basic       # re-run grid:basic although it is fresh',
         'mdpipe run --json > summary.json    # one JSON summary on stdout; logs stay on stderr',
         'mdpipe run --jobs 2 --wait          # two tasks at a time; queue behind another run',
+        'mdpipe run --fail-fast              # stop starting tasks at the first failure',
       ]) +
         `\nCtrl-C stops starting tasks, lets running ones finish and keeps their results; run again to continue.\nA second Ctrl-C quits at once.\n\n${EXIT_CODES_HELP}\n`,
     )

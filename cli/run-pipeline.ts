@@ -27,6 +27,8 @@ export interface RunFlags extends SharedCacheFlags {
   json?: boolean;
   jobs?: number;
   wait?: boolean;
+  /** `--fail-fast`: no new task starts after a failure. */
+  failFast?: boolean;
   /** `--no-progress` sets it false. */
   progress?: boolean;
 }
@@ -72,7 +74,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
     let result: RunResult;
     if (targets.length === 0) prepareRunPages(engine, config);
     try {
-      result = await engine.run({ targets, force: flags.force, wait: flags.wait, signal: AbortSignal.any([trap.signal, queueLost.signal]) });
+      result = await engine.run({ targets, force: flags.force, wait: flags.wait, keepGoing: !flags.failFast, signal: AbortSignal.any([trap.signal, queueLost.signal]) });
     } catch (error) {
       if (error instanceof LockedError && trap.interrupted) {
         reporter.stop();

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
-import type { RunResult, TaskOutcome } from '../pipeline/index.js';
+import { NOT_STARTED_AFTER_FAILURE, type RunResult, type TaskOutcome } from '../pipeline/index.js';
 import { EXPORT_FILES } from '../tasks/export.js';
 import { count, displayPath, duration, foldedList, plural, sortedByNumbers } from './format.js';
 import { groupOf } from './task-table.js';
@@ -73,8 +73,13 @@ export function renderRunSummary(result: RunResult, config: ResolvedConfig, cwd 
     if (failed.length > FAILURES_SHOWN) {
       lines.push(`  ... and ${count(failed.length - FAILURES_SHOWN)} more; see --json for every task, and the log for their errors`);
     }
-    const skipped = result.outcomes.filter((o) => o.status === 'skipped').length;
-    if (skipped > 0 && !result.interrupted) lines.push(`${plural(skipped, 'task')} did not run because a task they need failed.`);
+    if (!result.interrupted) {
+      const skipped = result.outcomes.filter((o) => o.status === 'skipped');
+      const notStarted = skipped.filter((o) => o.reason === NOT_STARTED_AFTER_FAILURE).length;
+      const blocked = skipped.length - notStarted;
+      if (blocked > 0) lines.push(`${plural(blocked, 'task')} did not run because a task they need failed.`);
+      if (notStarted > 0) lines.push(`${plural(notStarted, 'task')} did not start: --fail-fast stops starting tasks at the first failure.`);
+    }
     lines.push('Fix or remove the files named above, then run again: only the failed tasks and what depends on them will run.');
   }
   return `${lines.join('\n')}\n`;

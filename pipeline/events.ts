@@ -8,6 +8,12 @@ import type { Change } from './fingerprint.js';
 /** Final status of a task in a run (the `run --json` vocabulary). */
 export type TaskStatus = 'executed' | 'cached' | 'failed' | 'skipped';
 
+/**
+ * The reason of a task skipped because the run stopped starting tasks after a failure (`keepGoing: false`),
+ * as against one whose upstream failed: the CLI words the two apart.
+ */
+export const NOT_STARTED_AFTER_FAILURE = 'not started: an earlier task failed';
+
 /** One task in the `run --json` summary. */
 export interface TaskSummary {
   id: string;

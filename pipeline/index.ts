@@ -19,6 +19,7 @@ export type {
   TaskStatus,
   TaskSummary,
 } from './events.js';
+export { NOT_STARTED_AFTER_FAILURE } from './events.js';
 export type { SkippedMatch, SkippedSummary } from './discover.js';
 export type { Change } from './fingerprint.js';
 export { GRAPH_FORMATS, type GraphFormat } from './graph-render.js';

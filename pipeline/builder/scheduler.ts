@@ -4,6 +4,7 @@
  * code. What resolving or a job means is the host's (the planner's and the executor's).
  */
 import { PipelineError } from '../errors.js';
+import { NOT_STARTED_AFTER_FAILURE } from '../events.js';
 import type { Job } from './types.js';
 
 /**
@@ -111,7 +112,7 @@ export class Scheduler {
       const job = this.#next(true);
       if (!job) return;
       if (this.#stopping) {
-        this.#host.skip(job.task, this.#stopping === 'interrupted' ? 'interrupted' : 'not started: an earlier task failed');
+        this.#host.skip(job.task, this.#stopping === 'interrupted' ? 'interrupted' : NOT_STARTED_AFTER_FAILURE);
         continue;
       }
       this.#active++;

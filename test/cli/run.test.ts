@@ -202,6 +202,26 @@ describe('failures and configuration errors', () => {
     expect(executedIds(fixed)).toEqual(['export:basic', 'grid:basic', 'label:basic', 'parse:basic/bs64-w8-d05', 'rfi:basic']);
   });
 
+  test('--fail-fast starts no task after the first failure and says so; a plain run then builds the rest', async () => {
+    const dir = await smallProject('fail-fast');
+    fs.writeFileSync(path.join(basicFolder(dir, 64, 8, '05'), 'loss_acc.pkl'), 'not a pickle');
+    // One slot: the tasks start in the graph's order, basic's parses before noisy's.
+    const stopped = await runJson(dir, ['--fail-fast', '--jobs', '1'], 1);
+    expect(stopped).toMatchObject({ ok: false, failed: 1 });
+    expect(stopped.executed + stopped.failed + stopped.skipped).toBe(SMALL_PROJECT_TASKS);
+    const notStarted = stopped.tasks.filter((t) => t.status === 'skipped' && t.id.startsWith('parse:noisy/'));
+    expect(notStarted.length).toBeGreaterThan(0); // they need nothing of basic: skipped only because the run stopped
+
+    const text = await mdpipe(['run', '--fail-fast', '--jobs', '1'], { cwd: dir });
+    expectExit(text, 1);
+    expect(text.stdout).toContain('failed tasks (1):\n  parse:basic/bs64-w8-d05\n');
+    expect(text.stdout).toMatch(/^\d+ tasks did not start: --fail-fast stops starting tasks at the first failure\.$/m);
+
+    const rest = await runJson(dir, ['--jobs', '1'], 1);
+    expect(rest).toMatchObject({ ok: false, failed: 1, skipped: 4 }); // grid, rfi, label and export of basic
+    expect(rest.tasks.find((t) => t.id === 'export:noisy')?.status).toBe('executed');
+  });
+
   test('a bad configuration exits 2 and names the key and the fix', async () => {
     const dir = await smallProject('config');
     fs.writeFileSync(path.join(dir, 'typo.json'), JSON.stringify({ colections: {} }));

@@ -9,7 +9,7 @@ import { openDefaultStore } from '../../cache/default-store.js';
 import { explainText } from '../../cli/explain-text.js';
 import { openEngine } from '../../pipeline/engine.js';
 import { InputChangedError, UnknownTargetError } from '../../pipeline/errors.js';
-import type { EngineEvent } from '../../pipeline/events.js';
+import { NOT_STARTED_AFTER_FAILURE, type EngineEvent } from '../../pipeline/events.js';
 import { EngineRig, idsWith, writeInput } from '../helpers/engine-rig.js';
 
 const ALL = 12;
@@ -208,7 +208,7 @@ describe('failures', () => {
     const result = await build({ failOn: new Set(['parse:basic/p0']) }, { keepGoing: false });
     expect(result.summary.failed).toBe(1);
     expect(result.summary.skipped).toBeGreaterThan(3);
-    expect(result.outcomes.filter((o) => o.reason === 'not started: an earlier task failed').length).toBeGreaterThan(0);
+    expect(result.outcomes.filter((o) => o.reason === NOT_STARTED_AFTER_FAILURE).length).toBeGreaterThan(0);
   });
 
   it('an input edited while its task runs fails the task uncommitted', async () => {
