@@ -32,6 +32,16 @@ const engine = await openEngine({
   lock: { command: 'engine-child (test)' },
   onEvent: (event) => send(event),
 });
-const result = await engine.run();
-send({ type: 'done', summary: result.summary, calls: Object.fromEntries(counter.calls) });
-await engine.close();
+// Keeps the child alive until its run ends or it is killed. A `hangOn` task waits on a promise that holds
+// no handle, and proper-lockfile's heartbeat timer is unref'd, so once every task that can finish has
+// finished the event loop drains and Node exits (code 0, no 'done'), and proper-lockfile's exit handler
+// removes the lock directory: the "live holder" a test relied on was gone. In 11 of 40 runs of "across
+// processes" under load, the lock was free 7-15 ms after the test saw 'grid:basic' start.
+const keepAlive = setInterval(() => {}, 3_600_000);
+try {
+  const result = await engine.run();
+  send({ type: 'done', summary: result.summary, calls: Object.fromEntries(counter.calls) });
+  await engine.close();
+} finally {
+  clearInterval(keepAlive);
+}

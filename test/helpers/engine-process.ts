@@ -20,6 +20,18 @@ export interface EngineChild {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** Children not yet exited, with their exits (see `killEngineChildren`). */
+const live = new Map<ChildProcess, Promise<unknown>>();
+
+/**
+ * SIGKILLs every child still running: a child stays alive until its run ends (see engine-child.ts), so a
+ * test that fails before killing one would otherwise leave it running, holding the lock, and keep jest up.
+ */
+export async function killEngineChildren(): Promise<void> {
+  const exits = [...live].map(([child, exited]) => (child.kill('SIGKILL'), exited));
+  await Promise.all(exits);
+}
+
 export function spawnEngineChild(args: Record<string, unknown>): EngineChild {
   const child = spawn(
     process.execPath,
@@ -50,10 +62,12 @@ export function spawnEngineChild(args: Record<string, unknown>): EngineChild {
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
     child.on('exit', (code, signal) => {
+      live.delete(child);
       for (const waiter of waiters.splice(0)) waiter.reject(new Error(`child exited (${code ?? signal}) before the awaited event:\n${stderr}`));
       resolve({ code, signal, stderr });
     });
   });
+  live.set(child, exited);
   return {
     process: child,
     messages,

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { openDefaultStore } from '../../cache/default-store.js';
 import { LockedError } from '../../pipeline/errors.js';
 import { EngineRig, idsWith } from '../helpers/engine-rig.js';
-import { committedIds, endedWith, spawnEngineChild, type ChildMessage } from '../helpers/engine-process.js';
+import { committedIds, endedWith, killEngineChildren, spawnEngineChild, type ChildMessage } from '../helpers/engine-process.js';
 
 const LONG = 120_000;
 
@@ -17,6 +17,7 @@ beforeEach(() => {
   rig = new EngineRig();
 });
 afterEach(async () => {
+  await killEngineChildren();
   await rig.cleanup();
 });
 
@@ -160,8 +161,19 @@ describe('two runs on one cache', () => {
     expect((refused as Error).message).toContain(`process ${child.process.pid}`);
     expect((refused as Error).message).toContain('engine-child (test)');
 
+    // Everything that does not need grid:basic has ended and is durable: the child now only holds the lock.
+    // It must still live then: a child whose event loop drains exits on its own, removing the lock (see
+    // engine-child.ts). Before the child was kept alive, 6 of 6 runs failed: 5 here (exit code 0 after the
+    // 300 ms), 1 at the refusal above.
+    // And the recovery below must be from the SIGKILL, not from such an exit.
+    await child.waitFor((m) => {
+      const executed = endedWith(m, 'executed');
+      return executed.includes('export:noisy') && executed.every((id) => committedIds(m).includes(id));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.process.exitCode).toBeNull();
     child.kill('SIGKILL');
-    await child.exited;
+    expect((await child.exited).signal).toBe('SIGKILL');
     const durable = await durableIds(engine.graph.ids);
     expect(durable).not.toContain('grid:basic');
     const recovered = await (await rig.engine()).run(); // no wait: the dead holder's lock is taken over
