@@ -45,6 +45,11 @@ export interface EngineOptions {
   replaceDamagedStore?: (store: CacheStore | undefined, error: unknown) => Promise<{ store: CacheStore; message: string } | undefined>;
   /** Concurrent task slots. Default: `os.availableParallelism()`. */
   jobs?: number;
+  /**
+   * Run tasks that declare an `offload` function on a worker thread when many of them run at once
+   * (builder/offload.ts). Default: where there is a second core, unless MDPIPE_OFFLOAD=0.
+   */
+  offload?: boolean;
   logger?: Logger;
   onEvent?: EngineListener;
   /** Written into records for information (not part of keys). */
@@ -257,6 +262,7 @@ class PipelineEngine implements Engine {
           commit: this.#options.commit,
           describe: this.#describe,
           targets: options.targets ?? [],
+          offload: this.#options.offload ?? (availableParallelism() > 1 && process.env.MDPIPE_OFFLOAD !== '0'),
         }),
       );
       const count = (status: string): number => result.outcomes.filter((o) => o.status === status).length;

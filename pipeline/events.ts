@@ -68,6 +68,8 @@ export interface RunStats {
   blobsRead: number;
   /** Commit batches written. */
   commits: number;
+  /** Tasks whose run was made on the offload thread (builder/offload.ts). */
+  offloaded: number;
 }
 
 /** What a dry run (or `status`) decides for a task, from the same planner as a real run. */

@@ -1,7 +1,7 @@
 /**
  * The engine's public API, for `tasks/` and `cli/`. Everything else in `pipeline/` is internal.
  */
-export type { FileInput, Json, PartitionedKind, PipelineDefinition, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from './task.js';
+export type { FileInput, Json, OffloadedResult, PartitionedKind, PipelineDefinition, PreviousResult, TaskContext, TaskDeclaration, TaskResult } from './task.js';
 export { readFileWithStat } from './file-state.js';
 export { removeStaleTemporaries } from './publish.js';
 export { openEngine } from './engine.js';

@@ -113,6 +113,21 @@ export interface TaskDeclaration {
    * names it. Not in the key: it decides whether the task runs, not what it computes.
    */
   onlyWhenTargeted?: boolean;
+  /**
+   * The same run as a function a worker thread can call (`builder/offload.ts`), for a task without
+   * dependencies: the ES module at the file URL `module` exports `runOffloaded(args, files)`, which returns
+   * `{ value, notes }`, the bytes the codec makes of `run`'s value and the notes `run` gives, for the same
+   * files (a `Map` of file name to bytes, null when absent), or throws where `run` would. The engine uses it
+   * when many such tasks run at once and there is a second core; an error there makes the task run here,
+   * so a failure is always `run`'s own. Not in the key: where the run is made does not change it.
+   */
+  offload?: { module: string; args: Json };
+}
+
+/** What an `offload` module's `runOffloaded` returns. */
+export interface OffloadedResult {
+  value: Uint8Array;
+  notes: string[];
 }
 
 /**

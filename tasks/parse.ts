@@ -3,6 +3,7 @@
  * collection's layout. Its inputs are the six metric files (each optional: an absent file gives NaN
  * metrics and a note); its output is the folder's metrics.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckpointCoords } from '../config/layout.js';
 import type { RawCollection } from '../config/load.js';
@@ -13,17 +14,13 @@ import type { PartitionedKind, TaskDeclaration } from '../pipeline/index.js';
 import { parseId } from './ids.js';
 import { lazy } from './lazy.js';
 
-const extractor = lazy(() => import('../dataset/checkpoint-metrics.js'));
+const parser = lazy(() => import('../dataset/parse-folder.js'));
 
 /**
  * Bump when what a parse task computes changes (the reader, the formulas). 3: a folder with none of the
  * six files carries a note saying it is not a checkpoint.
  */
 export const PARSE_CODE_VERSION = '3';
-
-/** The note of a matched folder that holds none of the metric files (listed per folder in report.json). */
-export const NOT_A_CHECKPOINT_NOTE =
-  'none of the six metric files is in this folder, so it is not a checkpoint (its row is NaN): if the files are in a sub-folder, add it to the layout';
 
 /**
  * Largest metric file read: real ones are 0.2 to 9 kB, so anything near this is not a metric file, and
@@ -82,18 +79,26 @@ export function parseTask(collection: string, folder: string, coords: Checkpoint
     description: `metrics of ${folder}`,
     // Packed numbers, not a v8-serialised object (dataset/parse-codec.ts): smaller and faster to decode.
     codec: PARSE_CODEC,
+    offload: offloadModule() === undefined ? undefined : { module: offloadModule()!, args: { folder, bs: coords.bs, width: coords.width, data: coords.data } },
     async run(ctx) {
-      const { extractCheckpointMetrics, absenceNote } = await extractor();
-      const result = extractCheckpointMetrics(ctx.files, folder);
-      for (const note of result.notes) ctx.note(note);
-      const absent = METRIC_FILES.filter((name) => ctx.files.get(name) == null);
-      // Absent files are counted per collection in the report; the other notes go to it folder by folder.
-      const absentNotes = new Set(absent.map(absenceNote));
-      const notes = result.notes.filter((n) => !absentNotes.has(n));
-      if (absent.length === METRIC_FILES.length) notes.unshift(NOT_A_CHECKPOINT_NOTE);
-      const value: ParsedCheckpoint = { coords, metrics: result.metrics, seeds: result.seeds, absent };
-      if (notes.length > 0) value.notes = notes;
+      const { parseCheckpointFolder } = await parser();
+      const { value, notes } = parseCheckpointFolder(ctx.files, folder, coords);
+      for (const note of notes) ctx.note(note);
       return { value };
     },
   };
+}
+
+let offloadUrl: string | null | undefined;
+/**
+ * The compiled `dataset/parse-folder.js` a worker thread loads (see `offload` in pipeline/task.ts): beside
+ * the compiled tasks or the bundle (both two levels down in dist/), or under dist/ from the sources (tests);
+ * undefined where there is none (the task then always runs on the engine's thread).
+ */
+function offloadModule(): string | undefined {
+  if (offloadUrl === undefined) {
+    const url = ['../dataset/parse-folder.js', '../dist/dataset/parse-folder.js'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u));
+    offloadUrl = url?.href ?? null;
+  }
+  return offloadUrl ?? undefined;
 }

@@ -8,7 +8,7 @@ export class BuildContext {
   readonly g: TaskGraph;
   readonly t: TaskStates;
   readonly files = new FileTable();
-  readonly stats: RunStats = { filesHashed: 0, filesStatted: 0, blobsRead: 0, commits: 0 };
+  readonly stats: RunStats = { filesHashed: 0, filesStatted: 0, blobsRead: 0, commits: 0, offloaded: 0 };
   /** Aborted on Ctrl-C (and seen by running tasks as `ctx.signal`). */
   readonly controller = new AbortController();
   /** Encoded outputs kept while dependents may need them. */

@@ -27,6 +27,7 @@ import { codecOf, encodeValue, LazyUpstream } from '../values.js';
 import type { BuildContext } from './context.js';
 import { TOUCH_INTERVAL_MS, type IndexFastPath } from './index-fast-path.js';
 import { readInputs } from './inputs.js';
+import { Offload } from './offload.js';
 import type { BuildResult, InputRead, Job } from './types.js';
 
 /**
@@ -67,6 +68,8 @@ export interface Executor {
   memoize(i: number, memos: [string, StatMemo][]): void;
   /** A job from the pool: restore published files, or execute. */
   start(job: Job): Promise<void>;
+  /** Whether a job mostly waits on another thread (it then takes no slot of the pool: see `scheduler.ts`). */
+  isLight(job: Job): boolean;
   /** An error found in the background (a failed commit batch). */
   backgroundError(): unknown;
   /** After the loop: make everything durable. */
@@ -107,6 +110,9 @@ export class DryExecutor implements Executor {
   async start(job: Job): Promise<void> {
     throw new Error(`a dry run queued a ${job.type} job`);
   }
+  isLight(): boolean {
+    return false;
+  }
   backgroundError(): unknown {
     return undefined;
   }
@@ -120,6 +126,9 @@ export class RealExecutor implements Executor {
   readonly assumesUnknownUpstream = false;
   readonly keepsReads = true;
   readonly #committer: GroupCommitter;
+  readonly #offload: Offload;
+  /** Offloadable tasks queued to execute so far (the thread is started once there are enough). */
+  #offloadable = 0;
 
   constructor(
     private readonly c: BuildContext,
@@ -133,6 +142,7 @@ export class RealExecutor implements Executor {
         c.emit({ type: 'committed', ids });
       },
     });
+    this.#offload = new Offload(c.o.offload ?? false);
   }
 
   fast(i: number): void {
@@ -144,6 +154,7 @@ export class RealExecutor implements Executor {
     const t = this.c.t;
     t.changes[i] = changes;
     t.reason[i] = reason ?? this.c.o.describe(changes);
+    if (this.#canOffload(i)) this.#offloadable++;
     // After hashing (a decide job), run next so the bytes read are not held long.
     this.host.queue({ type: 'exec', task: i }, this.c.preread.has(i));
   }
@@ -179,8 +190,12 @@ export class RealExecutor implements Executor {
 
   async start(job: Job): Promise<void> {
     if (job.type === 'restore') return this.#restore(job.task);
-    if (job.type === 'exec') return this.#exec(job.task);
+    if (job.type === 'exec') return this.#exec(job.task, job.light === true);
     throw new Error(`the executor got a ${job.type} job`);
+  }
+
+  isLight(job: Job): boolean {
+    return job.type === 'exec' && this.#canOffload(job.task) && this.#offload.use(this.#offloadable, this.c.g.tasks[job.task].offload!.module);
   }
 
   backgroundError(): unknown {
@@ -188,23 +203,35 @@ export class RealExecutor implements Executor {
   }
 
   async complete(order: readonly number[], fatal: boolean): Promise<void> {
+    this.c.stats.offloaded = this.#offload.offloaded;
+    this.#offload.close();
     await this.#committer.flush();
     if (!fatal) await this.index.write(order);
+  }
+
+  close(): void {
+    this.#offload.close();
   }
 
   result(order: readonly number[], interrupted: boolean): BuildResult {
     return { outcomes: order.map((i) => this.c.t.outcome(i)), planned: [], interrupted, stats: this.c.stats };
   }
 
+  /** A task whose run may be made on the offload thread: it has an `offload` and no dependencies, and is not forced to patch. */
+  #canOffload(i: number): boolean {
+    const task = this.c.g.tasks[i];
+    return task.offload !== undefined && this.c.g.deps[i].length === 0 && task.incremental !== true;
+  }
+
   // ---------------------------------------------------------------- executing
 
-  async #exec(i: number): Promise<void> {
+  async #exec(i: number, light = false): Promise<void> {
     const { g, t } = this.c;
     const task = g.tasks[i];
     t.readyAt[i] = performance.now();
     this.c.emit({ type: 'task-start', id: g.ids[i], kind: task.kind, reason: t.reason[i] ?? '' });
     try {
-      const { digest, record } = await this.#execute(i);
+      const { digest, record } = await this.#execute(i, light);
       t.digest[i] = digest;
       t.status[i] = 'executed';
       t.notes[i] = record.notes;
@@ -216,8 +243,11 @@ export class RealExecutor implements Executor {
     this.host.finish(i);
   }
 
-  /** Runs a task and queues its commit; throws (uncommitted) on any failure. */
-  async #execute(i: number): Promise<{ digest: Digest; record: TaskRecord }> {
+  /**
+   * Runs a task (on the offload thread if its job is light and the thread takes it) and queues its commit;
+   * throws (uncommitted) on any failure.
+   */
+  async #execute(i: number, light = false): Promise<{ digest: Digest; record: TaskRecord }> {
     const c = this.c;
     const { g, t } = c;
     const task = g.tasks[i];
@@ -233,32 +263,8 @@ export class RealExecutor implements Executor {
       files.set(file.name, reads[f].bytes);
     });
     const fingerprint = this.host.fingerprint(i, reads.map((r) => r.digest));
-    // With a previous result, only the changed dependencies are fetched; a run that reads another one is
-    // run again with all of them (see `../values.ts`).
-    let notes: string[] = [];
-    let result: TaskResult | undefined;
-    for (const only of previous ? [previous.changed, undefined] : NOT_PATCHING) {
-      notes = [];
-      const upstream = g.deps[i].length === 0 ? NO_UPSTREAM : await this.#loadUpstream(i, only);
-      const ctx: TaskContext = {
-        id,
-        params: task.params,
-        files,
-        upstream,
-        signal: c.controller.signal,
-        note: (message: string) => void notes.push(String(message)),
-        previous,
-      };
-      try {
-        result = await task.run(ctx);
-      } catch (error) {
-        if (!upstream.missed) throw error;
-      }
-      if (!upstream.missed) break;
-      result = undefined;
-    }
-    if (result === undefined) throw new Error(`${id}: its run read upstream values that were not fetched, twice`);
-    const { valueBytes, outFiles } = encodeResult(id, task, result);
+    const offloaded = light ? await this.#offload.run(task.offload!.module, task.offload!.args, files) : undefined;
+    const { valueBytes, outFiles, notes } = offloaded ? { valueBytes: offloaded.value, outFiles: [], notes: offloaded.notes } : await this.#runHere(i, files, previous);
     // The store may start encoding the files (deflating an export's 5.9 MB took ~30 ms on the thread pool,
     // which the last commit waited out) while they are hashed and published here.
     if (outFiles.length > 0) c.o.store.prepareBlobs?.(outFiles.map(([, bytes]) => bytes));
@@ -308,6 +314,40 @@ export class RealExecutor implements Executor {
     t.stored[i] = 1;
     if (t.consumers[i] > 0) c.values.set(i, valueBytes);
     return { digest, record };
+  }
+
+  /** Runs task `i` on this thread: its value encoded, its files, its notes. Throws what the run throws. */
+  async #runHere(i: number, files: Map<string, Buffer | null>, previous: PreviousResult | null): Promise<{ valueBytes: Uint8Array; outFiles: [string, Uint8Array][]; notes: string[] }> {
+    const c = this.c;
+    const { g } = c;
+    const task = g.tasks[i];
+    const id = g.ids[i];
+    // With a previous result, only the changed dependencies are fetched; a run that reads another one is
+    // run again with all of them (see `../values.ts`).
+    let notes: string[] = [];
+    let result: TaskResult | undefined;
+    for (const only of previous ? [previous.changed, undefined] : NOT_PATCHING) {
+      notes = [];
+      const upstream = g.deps[i].length === 0 ? NO_UPSTREAM : await this.#loadUpstream(i, only);
+      const ctx: TaskContext = {
+        id,
+        params: task.params,
+        files,
+        upstream,
+        signal: c.controller.signal,
+        note: (message: string) => void notes.push(String(message)),
+        previous,
+      };
+      try {
+        result = await task.run(ctx);
+      } catch (error) {
+        if (!upstream.missed) throw error;
+      }
+      if (!upstream.missed) break;
+      result = undefined;
+    }
+    if (result === undefined) throw new Error(`${id}: its run read upstream values that were not fetched, twice`);
+    return { ...encodeResult(id, task, result), notes };
   }
 
   /**

@@ -327,6 +327,10 @@ export class Planner implements PlannerHost, SchedulerHost {
     return job.type === 'decide' ? this.#decideAfterHashing(job.task) : this.#executor.start(job);
   }
 
+  isLight(job: Job): boolean {
+    return this.#executor.isLight(job);
+  }
+
   backgroundError(): unknown {
     return this.#executor.backgroundError();
   }

@@ -13,11 +13,20 @@ import type { Job } from './types.js';
  */
 const YIELD_EVERY_MS = 25;
 
+/**
+ * Light jobs (executions offloaded to another thread, `offload.ts`) at once. They take no slot of the pool:
+ * each costs this thread only its reading and its commit, and with two slots the offload thread would get
+ * two tasks at a time and the build's thread would wait for it.
+ */
+const LIGHT_SLOTS = 64;
+
 export interface SchedulerHost {
   /** Decide a task whose dependencies are all done (may queue a job, or finish it). */
   resolve(i: number): void;
   /** Run one job (rejections are fatal to the build). */
   start(job: Job): Promise<void>;
+  /** Whether a job mostly waits on another thread: it runs outside the pool's slots, up to `LIGHT_SLOTS`. */
+  isLight(job: Job): boolean;
   /** A queued task that will not start: the run is stopping. */
   skip(i: number, reason: string): void;
   /** An error found outside the jobs (a failed commit) that must stop the build. */
@@ -35,6 +44,7 @@ export class Scheduler {
   /** Jobs that go first: executing a task whose inputs were just read (so the bytes are not held long). */
   readonly #urgent: Job[] = [];
   #active = 0;
+  #light = 0;
   #stopping: 'interrupted' | 'failed' | undefined;
   #fatal: unknown;
   #wakeResolve: (() => void) | undefined;
@@ -82,8 +92,8 @@ export class Scheduler {
       while (this.#readyHead < this.#ready.length) this.#host.resolve(this.#ready[this.#readyHead++]);
       this.#pump();
       if (this.#readyHead < this.#ready.length) continue; // the pump skipped tasks, readying their dependents
-      if (this.#fatal !== undefined && this.#active === 0) return;
-      if (this.#active === 0 && this.#next(false) === undefined) return;
+      if (this.#fatal !== undefined && this.#active + this.#light === 0) return;
+      if (this.#active + this.#light === 0 && this.#next(false) === undefined) return;
       await this.#sleep();
     }
   }
@@ -108,25 +118,31 @@ export class Scheduler {
   #pump(): void {
     const background = this.#host.backgroundError();
     if (background !== undefined) this.#fatal ??= background;
-    while (this.#active < this.#slots && this.#fatal === undefined) {
-      const job = this.#next(true);
-      if (!job) return;
+    while (this.#fatal === undefined) {
+      const next = this.#next(false);
+      if (!next) return;
+      // In order: a job waits for a slot, and those after it wait with it. A light job with every light
+      // slot taken runs in a slot of the pool if one is free: the other thread is behind (its first
+      // batches, before its code is optimised), and this one would otherwise wait for it.
+      const light = !this.#stopping && this.#light < LIGHT_SLOTS && this.#host.isLight(next);
+      if (!light && this.#active >= this.#slots) return;
+      const job = this.#next(true)!;
       if (this.#stopping) {
         this.#host.skip(job.task, this.#stopping === 'interrupted' ? 'interrupted' : NOT_STARTED_AFTER_FAILURE);
         continue;
       }
-      this.#active++;
-      this.#host.start(job).then(
-        () => {
-          this.#active--;
-          this.#wake();
-        },
-        (error: unknown) => {
-          this.#fatal ??= error;
-          this.#active--;
-          this.#wake();
-        },
-      );
+      job.light = light;
+      if (light) this.#light++;
+      else this.#active++;
+      const done = (): void => {
+        if (light) this.#light--;
+        else this.#active--;
+        this.#wake();
+      };
+      this.#host.start(job).then(done, (error: unknown) => {
+        this.#fatal ??= error;
+        done();
+      });
     }
   }
 }

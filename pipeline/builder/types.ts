@@ -25,6 +25,11 @@ export interface BuildOptions {
   commit?: { maxEntries?: number; maxDelayMs?: number };
   /** The one-line reason for a task that runs for these changes (the CLI's wording, or the engine's terse one). */
   describe: (changes: readonly Change[]) => string;
+  /**
+   * Run tasks' `offload` functions on a worker thread when many are queued (`offload.ts`). Default false;
+   * the engine turns it on where there is a second core.
+   */
+  offload?: boolean;
   /** The targets as given, for the `planned` event. */
   targets?: string[];
 }
@@ -37,7 +42,12 @@ export interface BuildResult {
 }
 
 /** Work for the job pool: hashing inputs then deciding, restoring published files, executing. */
-export type Job = { type: 'decide' | 'exec' | 'restore'; task: number };
+export type Job = {
+  type: 'decide' | 'exec' | 'restore';
+  task: number;
+  /** Set by the scheduler: started outside the pool's slots, so it may wait on the offload thread. */
+  light?: boolean;
+};
 
 /** A file input as read for a run: bytes (null when an optional file is absent) and the stat read. */
 export interface InputRead {

@@ -5,7 +5,7 @@
  * them (a first synthetic build's grids, which some set of files reproduces exactly).
  */
 import fs from 'node:fs';
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { NOISY_LAYOUT } from '../../config/defaults.js';
 import { loadConfig, type ResolvedConfig } from '../../config/load.js';
@@ -13,7 +13,7 @@ import { readGridNpz } from '../../dataset/grid-npz.js';
 import type { Grid } from '../../dataset/grid.js';
 import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine } from '../../pipeline/engine.js';
-import type { RunSummary } from '../../pipeline/events.js';
+import type { RunStats, RunSummary } from '../../pipeline/events.js';
 import { FULL_AXES, synthesize } from '../../synth/index.js';
 import { defineDataset } from '../../tasks/index.js';
 import { writePublishedGridFile } from '../helpers/published-grid-file.js';
@@ -21,12 +21,13 @@ import { writePublishedGridFile } from '../helpers/published-grid-file.js';
 const COLLECTIONS = ['basic', 'noisy'] as const;
 const FOLDERS = FULL_AXES.bs.length * FULL_AXES.width.length * FULL_AXES.data.length;
 
-async function build(dir: string, collections: Record<string, unknown>): Promise<{ config: ResolvedConfig; summary: RunSummary }> {
+async function build(dir: string, collections: Record<string, unknown>): Promise<{ config: ResolvedConfig; summary: RunSummary; stats: RunStats }> {
   fs.writeFileSync(path.join(dir, 'mdpipe.config.json'), JSON.stringify({ collections }));
   const config = loadConfig({ cwd: dir });
   const engine = await openEngine({ definition: defineDataset(config), cacheDir: config.cacheDir, openStore: () => openDefaultStore(config.cacheDir), outDir: config.outDir });
   try {
-    return { config, summary: (await engine.run()).summary };
+    const { summary, stats } = await engine.run();
+    return { config, summary, stats };
   } finally {
     await engine.close();
   }
@@ -61,6 +62,9 @@ describe('a raw tree generated from a grid, and that grid read as published', ()
         ...Object.fromEntries(COLLECTIONS.map((c) => [`${c}Published`, { grid: `${c}.npy` }])),
       });
       expect(second.summary).toMatchObject({ ok: true, executed: 2 * FOLDERS + 2 * 4 + 2 * 4 });
+      // With a second core most parses ran on the offload thread (pipeline/builder/offload.ts): this compares
+      // that path too, byte for byte.
+      if (availableParallelism() > 1) expect(second.stats.offloaded).toBeGreaterThan(FOLDERS);
 
       for (const c of COLLECTIONS) {
         const fromRaw = fs.readFileSync(path.join(second.config.outDir, c, 'dataframe.csv'), 'utf8');
