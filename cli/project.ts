@@ -68,6 +68,8 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     toolVersion: toolVersion(),
     describeChanges: summarizeChanges,
     lock: { command: session.command },
+    // MDPIPE_OFFLOAD=0: everything on one thread (README, "Selective runs"); otherwise the engine decides.
+    ...(process.env.MDPIPE_OFFLOAD === '0' ? { offload: false } : {}),
     ...options.engine,
   }).catch(async (error: unknown) => {
     await opened?.redis.close();

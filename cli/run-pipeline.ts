@@ -84,6 +84,7 @@ export async function runPipeline(session: Session, config: ResolvedConfig, targ
       throw error;
     }
     reporter.stop();
+    if (globals.debug) terminal.err(`engine: ${JSON.stringify(result.stats)}\n`);
     await writePages(engine, config, result, terminal);
     const s = result.summary;
     if (flags.json) terminal.out(`${JSON.stringify(remote ? queue.withWorkers(withErrors(result), remote) : withErrors(result))}\n`);

@@ -47,7 +47,7 @@ export interface EngineOptions {
   jobs?: number;
   /**
    * Run tasks that declare an `offload` function on a worker thread when many of them run at once
-   * (builder/offload.ts). Default: where there is a second core, unless MDPIPE_OFFLOAD=0.
+   * (builder/offload.ts). Default: where there is a second core.
    */
   offload?: boolean;
   logger?: Logger;
@@ -262,7 +262,7 @@ class PipelineEngine implements Engine {
           commit: this.#options.commit,
           describe: this.#describe,
           targets: options.targets ?? [],
-          offload: this.#options.offload ?? (availableParallelism() > 1 && process.env.MDPIPE_OFFLOAD !== '0'),
+          offload: this.#options.offload ?? availableParallelism() > 1,
         }),
       );
       const count = (status: string): number => result.outcomes.filter((o) => o.status === status).length;

@@ -74,6 +74,8 @@ export interface Executor {
   backgroundError(): unknown;
   /** After the loop: make everything durable. */
   complete(order: readonly number[], fatal: boolean): Promise<void>;
+  /** The build is over, however it ended: stop the offload thread. */
+  close(): void;
   result(order: readonly number[], interrupted: boolean): BuildResult;
 }
 
@@ -117,6 +119,7 @@ export class DryExecutor implements Executor {
     return undefined;
   }
   async complete(): Promise<void> {}
+  close(): void {}
   result(order: readonly number[], interrupted: boolean): BuildResult {
     return { outcomes: [], planned: order.map((i) => this.c.t.planned(i)), interrupted, stats: this.c.stats };
   }
@@ -217,7 +220,7 @@ export class RealExecutor implements Executor {
     return { outcomes: order.map((i) => this.c.t.outcome(i)), planned: [], interrupted, stats: this.c.stats };
   }
 
-  /** A task whose run may be made on the offload thread: it has an `offload` and no dependencies, and is not forced to patch. */
+  /** A task whose run may be made on the offload thread: it has an `offload`, no dependencies and no previous result to patch. */
   #canOffload(i: number): boolean {
     const task = this.c.g.tasks[i];
     return task.offload !== undefined && this.c.g.deps[i].length === 0 && task.incremental !== true;

@@ -19,7 +19,10 @@
  *  3. `scheduler.ts` (a pool of `jobs` slots) runs the work that needs I/O or user code: hashing a
  *     task's inputs whose stat changed (then deciding: `inputs.ts`, `planner.ts`), restoring a hit's
  *     published files and executing a stale task (`executor.ts`: `RealExecutor`, or `DryExecutor`, which
- *     only says what would happen). The commit protocol is in `executor.ts`.
+ *     only says what would happen). The commit protocol is in `executor.ts`. When many tasks with an
+ *     `offload` function are to run (a first build's parses), their runs go to a worker thread
+ *     (`offload.ts`, `offload-worker.ts`) as light jobs outside the pool's slots, while this thread reads,
+ *     hashes and commits them.
  *
  * Per-task and per-file state is flat arrays (`state.ts`), shared through `context.ts`; `outcome(i)`
  * there is the one place a task's result is put together. It does not choose targets (`../select.ts`),

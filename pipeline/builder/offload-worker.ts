@@ -31,7 +31,9 @@ parentPort!.on('message', async (batch: OffloadBatch) => {
   } catch {
     run = undefined; // every task of the batch runs on the build's thread
   }
-  const count = batch.args.length;
+  const args = JSON.parse(batch.args) as unknown[];
+  const names = JSON.parse(batch.names) as string[][];
+  const count = args.length;
   const failed = new Uint8Array(count);
   const values: Uint8Array[] = [];
   const notes: string[][] = [];
@@ -40,14 +42,14 @@ parentPort!.on('message', async (batch: OffloadBatch) => {
   let total = 0;
   for (let k = 0; k < count; k++) {
     const files = new Map<string, Uint8Array | null>();
-    for (const name of batch.names[k]) {
+    for (const name of names[k]) {
       const length = batch.lengths[file++];
       files.set(name, length < 0 ? null : Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + at, length));
       if (length > 0) at += length;
     }
     try {
       if (run === undefined) throw new Error('no module');
-      const result = run(batch.args[k], files);
+      const result = run(args[k], files);
       values.push(result.value);
       notes.push(result.notes);
       total += result.value.byteLength;
@@ -65,7 +67,7 @@ parentPort!.on('message', async (batch: OffloadBatch) => {
     lengths[k] = value.byteLength;
     to += value.byteLength;
   });
-  const reply: OffloadReply = { id: batch.id, failed, bytes, lengths, notes };
+  const reply: OffloadReply = { id: batch.id, failed, bytes, lengths, notes: JSON.stringify(notes) };
   parentPort!.postMessage(reply, [bytes.buffer, lengths.buffer, failed.buffer]);
 });
 

@@ -21,9 +21,11 @@ import type { OffloadBatch, OffloadReply } from './offload-protocol.js';
 
 /** Fewer offloadable tasks than this to run are run on the build's thread (see the header). */
 export const MIN_TASKS = 64;
-/** Offloaded tasks in flight at once: enough to keep the thread busy while results come back in batches. */
-export const IN_FLIGHT = 64;
-/** Tasks per message: 16 checkpoint folders are ~180 kB of files. */
+/**
+ * Tasks per message: 16 checkpoint folders are ~180 kB of files. With the scheduler's 64 in flight, 4
+ * batches: against 32 per batch with 128 in flight, and 8 with 32, a first build measured 2.29 s against 2.36
+ * and 2.39 s (medians of 10, interleaved, a loaded host).
+ */
 const BATCH_TASKS = 16;
 
 /** The compiled worker: beside this file's compiled form, or found from the bundle or the sources (tests). */
@@ -136,7 +138,7 @@ export class Offload {
     });
     const id = this.#nextId++;
     this.#waiting.set(id, batch.resolves);
-    const message: OffloadBatch = { id, module: batch.module, args: batch.args, names: batch.names, lengths, bytes };
+    const message: OffloadBatch = { id, module: batch.module, args: JSON.stringify(batch.args), names: JSON.stringify(batch.names), lengths, bytes };
     this.#worker.postMessage(message, [bytes.buffer, lengths.buffer]);
     if (this.#waiting.size === 1) this.#worker.ref(); // a reply is awaited: keep the loop alive for it
   }
@@ -146,6 +148,7 @@ export class Offload {
     if (resolves === undefined) return;
     this.#waiting.delete(reply.id);
     if (this.#waiting.size === 0) this.#worker?.unref();
+    const notes = JSON.parse(reply.notes) as string[][];
     let at = 0;
     resolves.forEach((resolve, k) => {
       const length = reply.lengths[k];
@@ -153,7 +156,7 @@ export class Offload {
       at += length;
       if (reply.failed[k] === 1) return resolve(undefined);
       this.offloaded++;
-      resolve({ value, notes: reply.notes[k] });
+      resolve({ value, notes: notes[k] });
     });
   }
 

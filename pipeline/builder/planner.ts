@@ -53,6 +53,7 @@ export class Planner implements PlannerHost, SchedulerHost {
       await this.#executor.complete(selectedOrder, this.#scheduler.fatal !== undefined);
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
+      this.#executor.close();
     }
     if (this.#scheduler.fatal !== undefined) throw this.#scheduler.fatal;
     return this.#executor.result(selectedOrder, this.#scheduler.interrupted);
