@@ -141,7 +141,8 @@ export class RemoteExecutor {
           const task = kind.partition(match);
           if ('skip' in task) return task;
           const spec = remoteSpec(task);
-          return spec ? { ...task, run: (ctx: TaskContext) => this.#runRemote(spec, task, ctx) } : task;
+          // No `offload`: the engine would run it on its own second thread instead of sending it here.
+          return spec ? { ...task, offload: undefined, run: (ctx: TaskContext) => this.#runRemote(spec, task, ctx) } : task;
         },
       })),
     };

@@ -64,6 +64,8 @@ describeWithRedis('run --queue with mdpipe workers (real redis-server)', () => {
       const definition = executor.wrap(defineDataset(loadConfig({ cwd: project })));
       const task = definition.partitioned[0].partition('different_knobs_subset_10/bs_16/normal/ResNet18_w2/metrics');
       if ('skip' in task) throw new Error(task.skip);
+      // Its run goes to the queue, never to the engine's offload thread (which would bypass the workers).
+      expect(task.offload).toBeUndefined();
       const files = new Map(task.files.map((f) => [f.name, fs.existsSync(f.path) ? fs.readFileSync(f.path) : null]));
       const run = (): Promise<unknown> =>
         Promise.resolve(task.run({ id: task.id, params: task.params, files, upstream: new Map(), signal: new AbortController().signal, note: () => {}, previous: null }));
