@@ -79,7 +79,8 @@ export function parseTask(collection: string, folder: string, coords: Checkpoint
     description: `metrics of ${folder}`,
     // Packed numbers, not a v8-serialised object (dataset/parse-codec.ts): smaller and faster to decode.
     codec: PARSE_CODEC,
-    offload: offloadModule() === undefined ? undefined : { module: offloadModule()!, args: { folder, bs: coords.bs, width: coords.width, data: coords.data } },
+    // The same run on the engine's second thread when many parses run at once (pipeline/builder/offload.ts).
+    offload: offloadTo(folder, coords),
     async run(ctx) {
       const { parseCheckpointFolder } = await parser();
       const { value, notes } = parseCheckpointFolder(ctx.files, folder, coords);
@@ -90,15 +91,16 @@ export function parseTask(collection: string, folder: string, coords: Checkpoint
 }
 
 let offloadUrl: string | null | undefined;
+
 /**
- * The compiled `dataset/parse-folder.js` a worker thread loads (see `offload` in pipeline/task.ts): beside
- * the compiled tasks or the bundle (both two levels down in dist/), or under dist/ from the sources (tests);
- * undefined where there is none (the task then always runs on the engine's thread).
+ * The parse task's `offload` (see pipeline/task.ts): the compiled `dataset/parse-folder.js`, which a worker
+ * thread loads, found beside the compiled tasks or the bundle (both two levels down in dist/) or under dist/
+ * from the sources (tests); undefined where there is none (the task then always runs on the engine's thread).
  */
-function offloadModule(): string | undefined {
+function offloadTo(folder: string, coords: CheckpointCoords): TaskDeclaration['offload'] {
   if (offloadUrl === undefined) {
     const url = ['../dataset/parse-folder.js', '../dist/dataset/parse-folder.js'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u));
     offloadUrl = url?.href ?? null;
   }
-  return offloadUrl ?? undefined;
+  return offloadUrl === null ? undefined : { module: offloadUrl, args: { folder, bs: coords.bs, width: coords.width, data: coords.data } };
 }

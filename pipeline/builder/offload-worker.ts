@@ -50,6 +50,7 @@ parentPort!.on('message', async (batch: OffloadBatch) => {
     try {
       if (run === undefined) throw new Error('no module');
       const result = run(args[k], files);
+      if (!(result?.value instanceof Uint8Array) || !Array.isArray(result.notes)) throw new Error('runOffloaded returned no { value: bytes, notes }');
       values.push(result.value);
       notes.push(result.notes);
       total += result.value.byteLength;

@@ -4,7 +4,8 @@
  * a first build of the full-size tree is ~1/4 of the build's thread (parsing 20,280 pickles and npz files).
  *
  * Only where it pays: with a second core, and when at least `MIN_TASKS` offloadable tasks are queued (the
- * thread's start-up, ~60 ms of the other core, is more than a rebuild of a few checkpoints computes). The
+ * thread's start-up, ~300 ms of the other core loading ~40 compiled modules, is more than a rebuild of a few
+ * checkpoints computes; until it is ready, tasks run on the build's thread). The
  * build's thread still reads every input itself: a second thread doing file I/O slowed the first one's own
  * file calls by as much as it saved (measured: the post-run stats 83 -> 155 ms of a cold build).
  *
