@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { foldedId, type Engine } from '../pipeline/index.js';
 import { dotToSvg, fillDot, fillSvg, statusTemplate, type DotTemplate, type NodeStatus } from './graph-picture.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { compiledFile } from '../util/compiled-file.js';
 
 const PREFIX = 'graph-layout-';
 const KEEP = 8;
@@ -90,7 +91,7 @@ export function layOutAhead(template: DotTemplate, cacheDir: string | undefined)
   const { structure } = template;
   if (ahead.has(structure)) return;
   if (cacheDir !== undefined && readLayout(path.join(cacheDir, layoutName(structure)), structure) !== undefined) return;
-  const script = ['./graph-layout-worker.js', '../cli/graph-layout-worker.js'].map((rel) => new URL(rel, import.meta.url)).find((url) => fs.existsSync(url));
+  const script = compiledFile(import.meta.url, ['./graph-layout-worker.js', '../cli/graph-layout-worker.js']);
   if (!script) return; // running from the TypeScript sources (tests): laid out here when drawn
   const laidOut = new Promise<string>((resolve, reject) => {
     const worker = new Worker(script, { workerData: { dot: structure } });

@@ -3,15 +3,15 @@
  * collection's layout. Its inputs are the six metric files (each optional: an absent file gives NaN
  * metrics and a note); its output is the folder's metrics.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckpointCoords } from '../config/layout.js';
 import type { RawCollection } from '../config/load.js';
-import { METRIC_FILES, type MetricFile, type Metrics } from '../dataset/metrics.js';
+import { METRIC_FILES } from '../dataset/metrics.js';
 import { offConfiguredAxes, type OutsideFolder } from '../dataset/outside-axes.js';
-import { PARSE_CODEC } from '../dataset/parse-codec.js';
+import { PARSE_CODEC, type PackedCheckpoint } from '../dataset/parse-codec.js';
 import type { PartitionedKind, TaskDeclaration } from '../pipeline/index.js';
 import { parseId } from './ids.js';
+import { compiledFile } from '../util/compiled-file.js';
 import { lazy } from './lazy.js';
 
 const parser = lazy(() => import('../dataset/parse-folder.js'));
@@ -28,16 +28,8 @@ export const PARSE_CODE_VERSION = '3';
  */
 export const METRIC_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
-/** What a parse task passes downstream. */
-export interface ParsedCheckpoint {
-  coords: CheckpointCoords;
-  metrics: Metrics;
-  seeds: number;
-  /** Metric files the folder lacks. */
-  absent: MetricFile[];
-  /** What a person should know about the folder besides absent files (seed counts that differ, NaN CKA entries). */
-  notes?: string[];
-}
+/** What a parse task passes downstream: what its codec packs (dataset/parse-codec.ts), not restated here. */
+export type ParsedCheckpoint = PackedCheckpoint;
 
 /**
  * The partitioned kind of one raw collection. Folders outside the configured axes are declined with
@@ -99,8 +91,7 @@ let offloadUrl: string | null | undefined;
  */
 function offloadTo(folder: string, coords: CheckpointCoords): TaskDeclaration['offload'] {
   if (offloadUrl === undefined) {
-    const url = ['../dataset/parse-folder.js', '../dist/dataset/parse-folder.js'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u));
-    offloadUrl = url?.href ?? null;
+    offloadUrl = compiledFile(import.meta.url, ['../dataset/parse-folder.js', '../dist/dataset/parse-folder.js'])?.href ?? null;
   }
   return offloadUrl === null ? undefined : { module: offloadUrl, args: { folder, bs: coords.bs, width: coords.width, data: coords.data } };
 }

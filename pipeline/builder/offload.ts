@@ -14,8 +14,8 @@
  * (its module did not load, its function threw, the thread died) resolves to undefined: the executor then
  * runs it on the build's thread, so a failure is always the task's own `run` failing, with its own error.
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { compiledFile } from '../../util/compiled-file.js';
 import type { Json } from '../../util/json.js';
 import type { OffloadedResult } from '../task.js';
 import type { OffloadBatch, OffloadReply } from './offload-protocol.js';
@@ -31,8 +31,7 @@ const BATCH_TASKS = 16;
 
 /** The compiled worker: beside this file's compiled form, or found from the bundle or the sources (tests). */
 function workerScript(): URL | undefined {
-  const candidates = ['./offload-worker.js', '../pipeline/builder/offload-worker.js', '../../dist/pipeline/builder/offload-worker.js'];
-  return candidates.map((rel) => new URL(rel, import.meta.url)).find((url) => existsSync(url));
+  return compiledFile(import.meta.url, ['./offload-worker.js', '../pipeline/builder/offload-worker.js', '../../dist/pipeline/builder/offload-worker.js']);
 }
 
 type Resolve = (result: OffloadedResult | undefined) => void;
