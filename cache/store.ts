@@ -15,10 +15,10 @@ import type { TaskRecord } from './record.js';
 
 /** What the stat fast path remembers of one file: its identity at the time it was hashed, and the digest. */
 export interface StatMemo {
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  ino: bigint;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
   digest: Digest;
 }
 

@@ -5,7 +5,7 @@
  * thousands of separate lookups.
  *
  * An entry says: this task's key was `key` and its output `out` when its inputs, in declaration order,
- * had these stats (size, mtimeNs, ctimeNs and inode, per file) and these content digests. A build that
+ * had these stats (size, mtimeMs, ctimeMs and inode, per file) and these content digests. A build that
  * finds the same stats recomputes the key from those digests and the current declaration (so a new code
  * version or parameter still misses), and on a match takes `out` without reading the record. Anything
  * else (no entry, other stats, another key, a record due for its last-use update) goes the ordinary way:
@@ -32,7 +32,7 @@
  * not grow with the number of collections (at 10x, 20 of them).
  *
  * Columnar and binary: per group, the ids as one string, then keys, outputs, last-use times, and per input
- * file its stat as four 64-bit integers, a flag and its digest as 32 bytes, each column one typed array.
+ * file its stat as four doubles, a flag and its digest as 32 bytes, each column one typed array.
  * A build reads it with one base64 decode and a few copies, and looks entries up by row; the JSON layout
  * it replaces (v3: 3 MB for 3,380 partitions, one object and seven strings per entry) cost 100-150 ms to
  * parse and its garbage. Stored as base64 text because the store keeps index values as text.
@@ -49,7 +49,7 @@ import type { FileDigest } from '../cache/record.js';
 import type { FileStat } from './file-state.js';
 
 /** Bumped when the layout changes (an index of another version is ignored). Names carry it too. */
-const INDEX_VERSION = 4;
+const INDEX_VERSION = 5; // 5: stats as doubles (file-state.ts), not 64-bit integers
 const MAGIC = 0x5844504d; // "MPDX" little-endian
 /** A delta is folded into a new base once it holds more entries than this share of the base (or 64). */
 const DELTA_SHARE = 1 / 16;
@@ -97,7 +97,7 @@ class Table {
     readonly usedAt: Float64Array,
     readonly fileStart: Uint32Array,
     readonly flags: Uint8Array,
-    readonly stats: BigUint64Array,
+    readonly stats: Float64Array,
     readonly digests: Uint8Array,
   ) {}
 
@@ -122,7 +122,7 @@ class Table {
         continue;
       }
       const s = 4 * f;
-      stats[f - start] = flag === FLAG_UNKNOWN ? null : { size: this.stats[s], mtimeNs: this.stats[s + 1], ctimeNs: this.stats[s + 2], ino: this.stats[s + 3] };
+      stats[f - start] = flag === FLAG_UNKNOWN ? null : { size: this.stats[s], mtimeMs: this.stats[s + 1], ctimeMs: this.stats[s + 2], ino: this.stats[s + 3] };
       digests[f - start] = hex(digestsHex, f);
     }
     return { key: hex(keys, row), out: hex(outs, row), usedAt: this.usedAt[row], stats, digests };
@@ -172,7 +172,7 @@ export function encodeTable(generation: number, entries: ReadonlyArray<readonly 
   bytes.set(gone, goneAt);
   const used = new Float64Array(buffer, usedAt, n);
   const fileStart = new Uint32Array(buffer, startAt, n + 1);
-  const stats = new BigUint64Array(buffer, statsAt, 4 * files);
+  const stats = new Float64Array(buffer, statsAt, 4 * files);
   let f = 0;
   kept.forEach(([, entry], row) => {
     bytes.write(entry.key, keysAt + 32 * row, 32, 'hex');
@@ -188,8 +188,8 @@ export function encodeTable(generation: number, entries: ReadonlyArray<readonly 
       bytes[flagsAt + f] = stat === null ? FLAG_UNKNOWN : FLAG_KNOWN;
       if (stat !== null) {
         stats[4 * f] = stat.size;
-        stats[4 * f + 1] = stat.mtimeNs;
-        stats[4 * f + 2] = stat.ctimeNs;
+        stats[4 * f + 1] = stat.mtimeMs;
+        stats[4 * f + 2] = stat.ctimeMs;
         stats[4 * f + 3] = stat.ino;
       }
       bytes.write(entry.digests[k], digestsAt + 32 * f, 32, 'hex');
@@ -238,7 +238,7 @@ export function decodeTable(text: string | undefined): Table | undefined {
     new Float64Array(buffer, usedAt, n),
     fileStart,
     new Uint8Array(buffer, flagsAt, files),
-    new BigUint64Array(buffer, statsAt, 4 * files),
+    new Float64Array(buffer, statsAt, 4 * files),
     new Uint8Array(buffer, digestsAt, 32 * files),
   );
 }

@@ -104,11 +104,11 @@ export class IndexFastPath {
     if (!store.putIndex || !index) return;
     const { g, t } = this.c;
     for (const id of index.ids()) if (g.indexOf(id) === undefined) index.set(id, null);
-    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const nowMs = Date.now();
     for (const i of order) {
       if (t.fast[i] || g.deps[i].length > 0) continue;
       const id = g.ids[i];
-      const entry = this.#entry(i, nowNs);
+      const entry = this.#entry(i, nowMs);
       const old = index.get(id);
       if (entry === undefined ? old !== undefined : old === undefined || !sameEntry(old, entry)) index.set(id, entry ?? null);
     }
@@ -119,7 +119,7 @@ export class IndexFastPath {
    * The index entry a finished task earns, or undefined (not finished well, publishes files, an input of
    * unknown state). An input inside the racy window is entered as unknown (see `partition-index.ts`).
    */
-  #entry(i: number, nowNs: bigint): IndexEntry | undefined {
+  #entry(i: number, nowMs: number): IndexEntry | undefined {
     const { t, files: table } = this.c;
     const status = t.status[i];
     const record = t.record[i];
@@ -141,7 +141,7 @@ export class IndexFastPath {
       }
       const digest = table.digest[p];
       if (digest === undefined || record.files[files[f].name]?.digest !== digest) return undefined;
-      stats[f] = isMemoizable(stat, nowNs) ? stat : null;
+      stats[f] = isMemoizable(stat, nowMs) ? stat : null;
       digests[f] = digest;
     }
     return { key: record.key, out: record.output.digest, usedAt: record.usedAt, stats, digests };

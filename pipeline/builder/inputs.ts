@@ -23,7 +23,7 @@ export function readInputs(
   // value lost): its paths are numbered now, and their stats set below as each file is read.
   const paths = (c.t.taskPaths[i] ??= Int32Array.from(task.files, (file) => table.id(file.path)));
   const memos: [string, StatMemo][] = [];
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const nowMs = Date.now();
   for (let f = 0; f < task.files.length; f++) {
     if (reads[f] !== undefined) continue;
     const p = paths[f];
@@ -39,7 +39,7 @@ export function readInputs(
     const digest = sha256(read.bytes);
     table.stat[p] = read.stat;
     table.digest[p] = digest;
-    if (isMemoizable(read.stat, nowNs)) memos.push([path, memoOf(read.stat, digest)]);
+    if (isMemoizable(read.stat, nowMs)) memos.push([path, memoOf(read.stat, digest)]);
     reads[f] = { bytes: read.bytes, stat: read.stat, digest };
   }
   if (memos.length > 0) memoize(i, memos);

@@ -28,7 +28,7 @@ async function seed() {
     blobs: [a, b, shared, orphan].map((x) => ({ digest: sha256(x), bytes: x })),
     records: [record('k:a', [da, ds], 1000), record('k:b', [db, ds], 3000), record('k:gone', [dorphan], 5000)],
   });
-  await store.putStatMemos([['/in/a', { size: 1n, mtimeNs: 1n, ctimeNs: 1n, ino: 1n, digest: da }], ['/in/old', { size: 1n, mtimeNs: 1n, ctimeNs: 1n, ino: 1n, digest: da }]]);
+  await store.putStatMemos([['/in/a', { size: 1, mtimeMs: 1, ctimeMs: 1, ino: 1, digest: da }], ['/in/old', { size: 1, mtimeMs: 1, ctimeMs: 1, ino: 1, digest: da }]]);
   return { store, da, db, ds, dorphan };
 }
 

@@ -9,7 +9,7 @@ import { openDefaultStore } from '../../cache/default-store.js';
 import { sha256 } from '../../cache/digest.js';
 import { FileKeyvAdapter } from '../../cache/file-keyv-adapter.js';
 import { StoreWriteError } from '../../cache/errors.js';
-import { DEFLATE_FROM_BYTES, KeyvCacheStore } from '../../cache/keyv-store.js';
+import { decodeStatMemo, DEFLATE_FROM_BYTES, encodeStatMemo, KeyvCacheStore } from '../../cache/keyv-store.js';
 import { RECORD_SCHEMA, type TaskRecord } from '../../cache/record.js';
 import type { CacheStore } from '../../cache/store.js';
 import { mapStore } from '../helpers/map-store.js';
@@ -75,9 +75,9 @@ describe.each(Object.entries(stores))('%s store', (_name, open) => {
     await store.close();
   });
 
-  it('keeps stat memos with bigint fields', async () => {
+  it('keeps stat memos, every bit of their times (fractional milliseconds) and large inodes', async () => {
     const store = open();
-    const memo = { size: 10n, mtimeNs: 1_700_000_000_123_456_789n, ctimeNs: 1_700_000_000_223_456_789n, ino: 2n ** 40n, digest: sha256('m') };
+    const memo = { size: 10, mtimeMs: 1_700_000_000_123.4568, ctimeMs: 1_700_000_000_223.4567 + 2 ** -12, ino: 2 ** 40 + 1, digest: sha256('m') };
     await store.putStatMemos([['/a/b c,d.txt', memo]]);
     expect(await store.getStatMemos(['/a/b c,d.txt', '/none'])).toEqual([memo, undefined]);
     expect(await store.listStatMemoPaths()).toEqual(['/a/b c,d.txt']);
@@ -86,6 +86,14 @@ describe.each(Object.entries(stores))('%s store', (_name, open) => {
     await store.clear();
     expect(await store.info()).toEqual({ records: 0, blobs: 0, bytes: 0 });
     await store.close();
+  });
+
+  it('reads a memo of the first layout (times in ns) or a damaged one as no memo: the file is hashed again', () => {
+    const digest = sha256('m');
+    expect(decodeStatMemo(encodeStatMemo({ size: 10, mtimeMs: 1.5, ctimeMs: 2.5, ino: 3, digest }))).toEqual({ size: 10, mtimeMs: 1.5, ctimeMs: 2.5, ino: 3, digest });
+    expect(decodeStatMemo(`10,1700000000123456789,1700000000223456789,1099511627776,${digest}`)).toBeUndefined();
+    expect(decodeStatMemo(`2,10,x,2.5,3,${digest}`)).toBeUndefined();
+    expect(decodeStatMemo(`2,10,1.5,2.5,${digest}`)).toBeUndefined();
   });
 });
 
