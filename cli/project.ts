@@ -68,8 +68,9 @@ export async function openProject(session: Session, config: ResolvedConfig, opti
     toolVersion: toolVersion(),
     describeChanges: summarizeChanges,
     lock: { command: session.command },
-    // MDPIPE_OFFLOAD=0: everything on one thread (README, "Selective runs"); otherwise the engine decides.
-    ...(process.env.MDPIPE_OFFLOAD === '0' ? { offload: false } : {}),
+    // MDPIPE_OFFLOAD=0: everything on one thread; =N: the second thread from N parses on (README, "Selective
+    // runs"); otherwise the engine decides.
+    ...(/^\d+$/.test(process.env.MDPIPE_OFFLOAD ?? '') ? { offload: Number(process.env.MDPIPE_OFFLOAD) } : {}),
     ...options.engine,
   }).catch(async (error: unknown) => {
     await opened?.redis.close();

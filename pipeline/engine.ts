@@ -14,6 +14,7 @@ import { sha256 } from '../cache/digest.js';
 import { collectGarbage, type GcOptions, type GcReport } from '../cache/gc.js';
 import type { CacheStore, StoreInfo } from '../cache/store.js';
 import { runBuild } from './builder/index.js';
+import { MIN_TASKS as OFFLOAD_MIN_TASKS } from './builder/offload.js';
 import { loadPipeline, summarizeSkipped, type SkippedMatch, type SkippedSummary } from './discover.js';
 import { PipelineError, UnknownTaskError } from './errors.js';
 import type { DryRunResult, EngineEvent, EngineListener, RunResult, RunSummary } from './events.js';
@@ -47,9 +48,10 @@ export interface EngineOptions {
   jobs?: number;
   /**
    * Run tasks that declare an `offload` function on a worker thread when many of them run at once
-   * (builder/offload.ts). Default: where there is a second core.
+   * (builder/offload.ts): `true` from `OFFLOAD_MIN_TASKS` (2,048) of them on, a number from that many on,
+   * `false` never. Default: `true` where there is a second core.
    */
-  offload?: boolean;
+  offload?: boolean | number;
   logger?: Logger;
   onEvent?: EngineListener;
   /** Written into records for information (not part of keys). */
@@ -262,7 +264,7 @@ class PipelineEngine implements Engine {
           commit: this.#options.commit,
           describe: this.#describe,
           targets: options.targets ?? [],
-          offload: this.#options.offload ?? availableParallelism() > 1,
+          offload: offloadFrom(this.#options.offload ?? availableParallelism() > 1),
         }),
       );
       const count = (status: string): number => result.outcomes.filter((o) => o.status === status).length;
@@ -391,4 +393,10 @@ class PipelineEngine implements Engine {
 /** The engine's own reason for a run: the fields that changed, for embedders that word nothing. */
 function fieldsChanged(changes: readonly Change[]): string {
   return changes.length === 0 ? 'up to date' : [...new Set(changes.map((change) => change.field))].join(', ');
+}
+
+/** The fewest offloadable tasks that start the offload thread (0: never), from the engine's option. */
+function offloadFrom(option: boolean | number): number {
+  if (option === true) return OFFLOAD_MIN_TASKS;
+  return option === false || !Number.isFinite(option) ? 0 : Math.max(0, Math.floor(option));
 }

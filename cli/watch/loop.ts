@@ -188,6 +188,7 @@ export async function watchProject(session: Session, config: ResolvedConfig, tar
         );
         const result = await engine!.run({ targets: scope, signal: trap.signal });
         reporter.stop();
+        logger.debug(`engine: ${JSON.stringify(result.stats)}`); // as `run --debug` prints them
         const waiting = classify(result, current!, startedAt);
         report(mode, result, waiting, changeSet(before, current!, due));
         return result;

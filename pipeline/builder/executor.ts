@@ -145,7 +145,7 @@ export class RealExecutor implements Executor {
         c.emit({ type: 'committed', ids });
       },
     });
-    this.#offload = new Offload(c.o.offload ?? false);
+    this.#offload = new Offload(c.o.offload ?? 0);
   }
 
   fast(i: number): void {

@@ -3,9 +3,10 @@
  * build's thread reads, hashes, records and commits: the second core takes the tasks' computation, which in
  * a first build of the full-size tree is ~1/4 of the build's thread (parsing 20,280 pickles and npz files).
  *
- * Only where it pays: with a second core, and when at least `MIN_TASKS` offloadable tasks are queued (the
- * thread's start-up, ~300 ms of the other core loading ~40 compiled modules, is more than a rebuild of a few
- * checkpoints computes; until it is ready, tasks run on the build's thread). The
+ * Only where it pays: with a second core, and when at least `MIN_TASKS` offloadable tasks are queued. Until
+ * the thread is ready (~100-300 ms of the other core loading ~40 compiled modules), tasks run on the build's
+ * thread; then the thread's first batches run in unoptimised code while the build's thread waits for them,
+ * and the other core is no longer free for the build's garbage collection. The
  * build's thread still reads every input itself: a second thread doing file I/O slowed the first one's own
  * file calls by as much as it saved (measured: the post-run stats 83 -> 155 ms of a cold build).
  *
@@ -20,8 +21,13 @@ import type { Json } from '../../util/json.js';
 import type { OffloadedResult } from '../task.js';
 import type { OffloadBatch, OffloadReply } from './offload-protocol.js';
 
-/** Fewer offloadable tasks than this to run are run on the build's thread (see the header). */
-export const MIN_TASKS = 64;
+/**
+ * Fewer offloadable tasks than this to run are run on the build's thread (see the header). `run --force` of
+ * so many parses of the full-size tree, without the thread against with it (medians of 8, interleaved):
+ * 130 tasks 384 -> 441 ms, 520 tasks 558 -> 671 ms, 1,690 tasks 1,072 -> 1,106 ms: slower; 3,380 tasks
+ * 1,588 -> 1,520 ms, and a first build of the 10x tree 23.9 -> 13.8 s: faster. (It was 64 before.)
+ */
+export const MIN_TASKS = 2_048;
 /**
  * Tasks per message: 16 checkpoint folders are ~180 kB of files. With the scheduler's 64 in flight, 4
  * batches: against 32 per batch with 128 in flight, and 8 with 32, a first build measured 2.29 s against 2.36
@@ -45,7 +51,7 @@ interface Pending {
 }
 
 export class Offload {
-  readonly #enabled: boolean;
+  readonly #from: number;
   #worker: Worker | undefined;
   /** Set once the thread was started, failed to start, or died: it is never started again. */
   #started = false;
@@ -58,8 +64,9 @@ export class Offload {
   /** Tasks run on the thread (for the tests and `run --debug`). */
   offloaded = 0;
 
-  constructor(enabled: boolean) {
-    this.#enabled = enabled;
+  /** @param from the fewest offloadable tasks that start the thread; 0: never */
+  constructor(from: number) {
+    this.#from = from;
   }
 
   /**
@@ -69,7 +76,7 @@ export class Offload {
    */
   use(queued: number, module: string): boolean {
     if (this.#worker !== undefined) return this.#ready;
-    if (!this.#enabled || this.#started || queued < MIN_TASKS) return false;
+    if (this.#from <= 0 || this.#started || queued < this.#from) return false;
     this.#started = true;
     const script = workerScript();
     if (script === undefined) return false;

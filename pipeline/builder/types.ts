@@ -26,10 +26,10 @@ export interface BuildOptions {
   /** The one-line reason for a task that runs for these changes (the CLI's wording, or the engine's terse one). */
   describe: (changes: readonly Change[]) => string;
   /**
-   * Run tasks' `offload` functions on a worker thread when many are queued (`offload.ts`). Default false;
-   * the engine turns it on where there is a second core.
+   * Run tasks' `offload` functions on a worker thread once at least this many are queued (`offload.ts`);
+   * 0 or absent: never (the engine sets it where there is a second core).
    */
-  offload?: boolean;
+  offload?: number;
   /** The targets as given, for the `planned` event. */
   targets?: string[];
 }

@@ -12,7 +12,7 @@ import { openDefaultStore } from '../../cache/default-store.js';
 import { openEngine, type RunResult } from '../../pipeline/index.js';
 import type { TaskDeclaration } from '../../pipeline/task.js';
 
-/** Enough tasks to start the thread (MIN_TASKS is 64), each slow enough here that the thread gets some. */
+/** Enough tasks to start the thread from 64 on (`offload: 64` below), each slow enough here that the thread gets some. */
 const TASKS = 150;
 const RUN_HERE_MS = 15;
 
@@ -79,7 +79,7 @@ async function build(name: string, o: Options): Promise<{ result: RunResult; ran
     openStore: () => openDefaultStore(cacheDir),
     outDir: join(root, name, 'out'),
     jobs: 2,
-    offload: o.offload,
+    offload: o.offload && 64,
   });
   try {
     const result = await engine.run();
